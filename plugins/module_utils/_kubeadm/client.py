@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) quorum.k8s developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way the kubeadm helpers talk to a cluster: kubectl and kubeadm on a control plane.
+
+Commands run through a ``run(argv) -> (rc, stdout, stderr)`` callable (a module's
+``run_command`` in production, a fake in unit tests).  No secret is ever put on a
+command line except the certificate key kubeadm only accepts as a flag; callers
+register it as a no_log value.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .errors import CommandError, ParseError
+from .tokens import CERTS_SECRET_NAME, TOKEN_SECRET_TYPE, valid_token
+
+DEFAULT_KUBECONFIG = "/etc/kubernetes/admin.conf"
+
+
+class KubeadmClient:
+    def __init__(self, run, kubeadm="kubeadm", kubectl="kubectl", kubeconfig=DEFAULT_KUBECONFIG):
+        self._run = run
+        self.kubeadm = kubeadm
+        self.kubectl = kubectl
+        self.kubeconfig = kubeconfig
+
+    def _call(self, what, argv):
+        rc, out, err = self._run(argv)
+        if rc != 0:
+            raise CommandError(what, rc, err or out)
+        return out
+
+    def _kubectl_json(self, what, args):
+        out = self._call(what, [self.kubectl, "--kubeconfig", self.kubeconfig, "-n", "kube-system"] + args)
+        if not out.strip():
+            return None
+        try:
+            return json.loads(out)
+        except ValueError as exc:
+            raise ParseError("%s: kubectl did not print JSON (%s)" % (what, exc))
+
+    def token_secrets(self):
+        """The bootstrap-token secrets of kube-system, as a List dict."""
+        listing = self._kubectl_json(
+            "listing bootstrap-token secrets",
+            ["get", "secrets", "--field-selector", "type=" + TOKEN_SECRET_TYPE, "-o", "json"],
+        )
+        return listing or {"items": []}
+
+    def certs_secret(self):
+        """kube-system/kubeadm-certs as a dict, or None when it does not exist."""
+        return self._kubectl_json(
+            "reading secret kube-system/%s" % CERTS_SECRET_NAME,
+            ["get", "secret", CERTS_SECRET_NAME, "--ignore-not-found", "-o", "json"],
+        )
+
+    def create_token(self, ttl_seconds, description, usages, groups):
+        """Let kubeadm generate a token (so it never appears on a command line); return it."""
+        argv = [
+            self.kubeadm, "token", "create", "--kubeconfig", self.kubeconfig,
+            "--ttl", "%ds" % ttl_seconds,
+            "--description", description,
+            "--usages", ",".join(usages),
+            "--groups", ",".join(groups),
+        ]
+        out = self._call("kubeadm token create", argv)
+        for line in reversed(out.strip().splitlines()):
+            candidate = line.strip()
+            if valid_token(candidate):
+                return candidate
+        raise ParseError("kubeadm token create printed no token")
+
+    def delete_token(self, token_id):
+        self._call(
+            "kubeadm token delete %s" % token_id,
+            [self.kubeadm, "token", "delete", "--kubeconfig", self.kubeconfig, token_id],
+        )
+
+    def upload_certs(self, certificate_key, config=None):
+        """Encrypt the control-plane certificates into kubeadm-certs under ``certificate_key``."""
+        argv = [
+            self.kubeadm, "init", "phase", "upload-certs", "--upload-certs",
+            "--kubeconfig", self.kubeconfig, "--certificate-key", certificate_key,
+        ]
+        if config:
+            argv += ["--config", config]
+        self._call("kubeadm init phase upload-certs", argv)
