@@ -81,8 +81,11 @@ def test_empty_control_plane_is_a_fault():
     assert errors_mentioning(run(layout), "group control_plane", "empty")
 
 
-@pytest.mark.parametrize("etcd,ok", [({}, False), ({"e1": "10.0.0.51", "e2": "10.0.0.52"}, False),
-                                      ({"e1": "10.0.0.51"}, True)])
+@pytest.mark.parametrize("etcd,ok", [
+    ({}, False),
+    ({"e1": "10.0.0.51", "e2": "10.0.0.52"}, False),
+    ({"e1": "10.0.0.51"}, True),
+])
 def test_external_needs_odd_etcd_group(etcd, ok):
     layout = dict(LAYOUT, etcd=etcd)
     result = run(layout, quorum_etcd_topology="external")
@@ -119,8 +122,9 @@ def test_vip_rules(vip, words):
     assert errors_mentioning(run(quorum_api_vip=vip), *words)
 
 
-@pytest.mark.parametrize("port,ok", [(6443, True), ("8443", True), (0, False), (70000, False), ("https", False),
-                                      (True, False)])
+@pytest.mark.parametrize("port,ok", [
+    (6443, True), ("8443", True), (0, False), (70000, False), ("https", False), (True, False),
+])
 def test_api_port_valid(port, ok):
     assert bool(errors_mentioning(run(quorum_api_port=port), "quorum_api_port")) is not ok
 
@@ -161,8 +165,9 @@ def test_networks_must_be_valid(name):
     assert errors_mentioning(run(**{name: "10.1.2.3/8"}), name, "CIDR")
 
 
-@pytest.mark.parametrize("name,ok", [("prod-1", True), ("a", True), ("Prod", False), ("-x", False),
-                                      ("x" * 64, False), ("a_b", False)])
+@pytest.mark.parametrize("name,ok", [
+    ("prod-1", True), ("a", True), ("Prod", False), ("-x", False), ("x" * 64, False), ("a_b", False),
+])
 def test_cluster_name_is_dns1123_label(name, ok):
     assert bool(errors_mentioning(run(quorum_cluster_name=name), "quorum_cluster_name")) is not ok
 
