@@ -20,13 +20,17 @@ from pip._internal.cli.main import main
 args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 sys.exit(main(["install", "$cache/pip-$pip_version-py3-none-any.whl"] + args))
 PY
-tree="$home/sanity/ansible_collections/quorum/k8s"
-rm -rf "$tree"
+# A private copy per run: helpers and CI may run sanity side by side.
+mkdir -p "$home/sanity"
+work=$(mktemp -d "$home/sanity/run.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tree="$work/ansible_collections/quorum/k8s"
 mkdir -p "$tree"
 # Exactly the files git would ship: tracked plus untracked-but-not-ignored.
 (cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' |
-  xargs -0 cp --parents -t "$tree" 2>/dev/null || true)
+  while IFS= read -r -d '' f; do if [ -f "$f" ]; then printf '%s\0' "$f"; fi; done |
+  xargs -0 cp --parents -t "$tree")
 cd "$tree"
 git init -q && git add -A >/dev/null
 export PATH="$venv/bin:$PATH"
-exec ansible-test sanity --python 3.11 --requirements --color no "$@"
+ansible-test sanity --python 3.11 --requirements --color no "$@"
