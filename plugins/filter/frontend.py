@@ -65,6 +65,29 @@ def frontend_priorities(hosts, top=PRIORITY_TOP, step=PRIORITY_STEP):
     return {name: top - index * step for index, name in enumerate(sorted(names))}
 
 
+def frontend_node_addresses(hosts, hostvars):
+    """Return ``[{name, address}]`` for the hosts, in the given order.
+
+    A host's cluster address is ``quorum_node_ip`` when set, else ``ansible_host``,
+    else its inventory name (the inventory contract).
+    """
+    if isinstance(hosts, (str, bytes)) or not hasattr(hosts, "__iter__"):
+        raise AnsibleFilterError("frontend_node_addresses: expected a list of host names, got %r" % (hosts,))
+    result = []
+    for name in hosts:
+        try:
+            hvars = hostvars[name]
+        except KeyError:
+            raise AnsibleFilterError("frontend_node_addresses: host %r is not in the inventory" % (name,))
+        address = None
+        for key in ("quorum_node_ip", "ansible_host"):
+            if key in hvars and hvars[key]:
+                address = str(hvars[key])
+                break
+        result.append({"name": str(name), "address": address or str(name)})
+    return result
+
+
 class FilterModule:
     """quorum.k8s frontend filters."""
 
@@ -72,4 +95,5 @@ class FilterModule:
         return {
             "frontend_vrid": frontend_vrid,
             "frontend_priorities": frontend_priorities,
+            "frontend_node_addresses": frontend_node_addresses,
         }
