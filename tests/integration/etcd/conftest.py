@@ -259,3 +259,11 @@ def wait_for(predicate, timeout=60, interval=1.0):
         if time.monotonic() >= deadline:
             raise AssertionError("condition not met within %ss" % timeout)
         time.sleep(interval)
+
+
+@pytest.fixture
+def etcd_kit():
+    """Helpers for tests that drive etcd tools directly (no import of this conftest by name)."""
+    import types
+    from ansible_collections.quorum.k8s.plugins.module_utils._etcd.member import wait_healthy
+    return types.SimpleNamespace(Member=Member, etcdctl=ETCDCTL, etcdutl=ETCDUTL, wait_healthy=wait_healthy)
