@@ -15,7 +15,8 @@ description:
     base64 32-byte key, RSA or ECDSA key pair) and writes it with check-and-set C(cas=0), so two
     concurrent runs converge to one value; the writer that loses the race re-reads and returns the winner's value.
   - With O(rotate=true), writes a newly generated value as a new version (check-and-set against the current version).
-  - Values never appear in logs or diffs; the returned RV(secret) is marked C(no_log).
+  - Values never appear in logs or diffs. The module's action plugin marks the result C(no_log), so every callback
+    shows it censored, even at C(-vvv), while C(register) still receives RV(secret). Still set C(no_log) on the task.
   - "Run it on the controller (C(delegate_to: localhost), C(run_once: true)) and pass the result to roles as a no_log variable."
 author:
   - quorum.k8s contributors
@@ -188,9 +189,6 @@ def main():
         module.fail_json(msg=str(exc))
     output = dict(changed=result["changed"], secret=result["secret"], created=result["created"],
                   rotated=result["rotated"], version=result["version"])
-    # The secret goes back to the play (register) but every callback shows the result censored,
-    # as if the task had no_log: true, even at -vvv.
-    output["_ansible_no_log"] = True
     if module._diff:
         output["diff"] = result["diff"]
     module.exit_json(**output)
