@@ -1,0 +1,7 @@
+"""Entry point: ``python -m lab.artifacts``."""
+
+import sys
+
+from lab.artifacts.cli import main
+
+sys.exit(main())

@@ -1,0 +1,3 @@
+module quorum.lab/pause
+
+go 1.22

@@ -1,0 +1,87 @@
+import pytest
+
+from lab.artifacts import gobuild
+
+CONSTANTS = '''
+const (
+	// DefaultEtcdVersion indicates the default etcd version that kubeadm uses
+	DefaultEtcdVersion = "3.6.6-0"
+	CoreDNSVersion = "v1.13.1"
+	PauseVersion = "3.10.1"
+)
+'''
+
+KUBE_GOMOD = """module k8s.io/kubernetes
+
+go 1.25.0
+
+godebug default=go1.25
+
+require (
+	k8s.io/api v0.0.0
+	k8s.io/klog/v2 v2.130.1
+)
+
+replace (
+	k8s.io/api => ./staging/src/k8s.io/api
+	k8s.io/client-go => ./staging/src/k8s.io/client-go
+)
+"""
+
+
+def test_parse_kubeadm_pins():
+    pins = gobuild.parse_kubeadm_pins(CONSTANTS)
+    assert pins == gobuild.KubeadmPins("3.6.6-0", "v1.13.1", "3.10.1")
+    assert pins.etcd_version == "v3.6.6"
+    with pytest.raises(gobuild.GoBuildError, match="PauseVersion"):
+        gobuild.parse_kubeadm_pins('DefaultEtcdVersion = "1"\nCoreDNSVersion = "2"\n')
+
+
+def test_parse_version():
+    assert gobuild.parse_version("v1.35.8") == (1, 35, 8)
+    for bad in ("1.35.8", "v1.35", "v1.35.8-rc.0"):
+        with pytest.raises(gobuild.GoBuildError):
+            gobuild.parse_version(bad)
+
+
+def test_consumer_gomod_replaces_staging_with_published_versions():
+    assert gobuild.staging_modules(KUBE_GOMOD) == ["k8s.io/api", "k8s.io/client-go"]
+    gomod = gobuild.kubernetes_consumer_gomod("v1.35.8", KUBE_GOMOD)
+    assert "require k8s.io/kubernetes v1.35.8" in gomod
+    assert "\tk8s.io/api => k8s.io/api v0.35.8" in gomod
+    assert "\tk8s.io/client-go => k8s.io/client-go v0.35.8" in gomod
+    assert "go 1.25.0" in gomod and "godebug default=go1.25" in gomod
+    assert "klog" not in gomod
+
+
+def test_ldflags_stamp_both_version_packages():
+    flags = gobuild.kubernetes_ldflags("v1.35.8", "2026-08-20T15:16:14Z", "abc123")
+    for pkg in gobuild.VERSION_PACKAGES:
+        for part in (".gitVersion=v1.35.8", ".gitMajor=1", ".gitMinor=35", ".gitTreeState=clean",
+                     ".buildDate=2026-08-20T15:16:14Z", ".gitCommit=abc123"):
+            assert f"-X {pkg}{part}" in flags
+    assert flags.startswith("-s -w ")
+    assert "gitCommit" not in gobuild.kubernetes_ldflags("v1.35.8", "d")
+
+
+def test_toolchain_hashes(tmp_path):
+    import base64
+    import hashlib
+    import zipfile
+
+    from lab.artifacts import toolchain
+
+    path = tmp_path / "m.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mod@v1/b.txt", b"b")
+        zf.writestr("mod@v1/a.txt", b"a")
+    lines = "".join(f"{hashlib.sha256(c).hexdigest()}  mod@v1/{n}\n" for n, c in (("a.txt", b"a"), ("b.txt", b"b")))
+    assert toolchain.zip_h1(str(path)) == "h1:" + base64.b64encode(hashlib.sha256(lines.encode()).digest()).decode()
+    body = "123\ngolang.org/toolchain v0.0.1-go1.26.8.linux-amd64 h1:abc=\n" \
+           "golang.org/toolchain v0.0.1-go1.26.8.linux-amd64/go.mod h1:def=\n"
+    assert toolchain.sumdb_h1(body, "golang.org/toolchain", "v0.0.1-go1.26.8.linux-amd64") == "h1:abc="
+    with pytest.raises(toolchain.ToolchainError):
+        toolchain.sumdb_h1(body, "golang.org/toolchain", "v0.0.1-go1.20.linux-amd64")
+    assert toolchain.parse_go_version("go version go1.26.8 linux/amd64") == (1, 26, 8)
+    assert toolchain.parse_go_version("go version go1.25 linux/amd64") == (1, 25, 0)
+    assert toolchain.parse_go_version("nothing") is None
