@@ -85,7 +85,11 @@ options:
     type: int
     default: 30
   config:
-    description: A kubeadm configuration file passed to C(upload-certs) (needed with external etcd).
+    description:
+      - A kubeadm configuration file for C(upload-certs) (needed with external etcd, whose client
+        certificates are uploaded too).
+      - kubeadm does not accept the key beside C(--config), so a private temporary copy with the
+        key in its C(InitConfiguration) is used and removed.
     type: path
 notes:
   - Needs kubectl and kubeadm on the node and an admin kubeconfig; no Python library is required.
@@ -174,6 +178,7 @@ certs_upload_reason:
 """
 
 import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -206,6 +211,16 @@ def _binary(module, name):
     if os.path.isabs(name):
         return name
     return module.get_bin_path(name, required=True, opt_dirs=EXTRA_PATHS)
+
+
+def _temp_writer(module):
+    def write_temp(text):
+        fd, path = tempfile.mkstemp(prefix="kubeadm-", suffix=".yaml", dir=module.tmpdir)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+        return path, lambda: os.path.exists(path) and os.unlink(path)
+    return write_temp
 
 
 def main():
@@ -242,7 +257,8 @@ def main():
             certs_min_remaining_minutes=params["certs_min_remaining_minutes"],
             config=params["config"],
         )
-        result = ensure(client, request, ca_pem, check_mode=module.check_mode)
+        result = ensure(client, request, ca_pem, check_mode=module.check_mode,
+                        write_temp=_temp_writer(module))
     except CommandError as exc:
         module.fail_json(msg="%s; check that the API server answers through %s" % (exc, params["kubeconfig"]),
                          rc=exc.rc)

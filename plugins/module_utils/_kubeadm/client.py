@@ -12,6 +12,7 @@ register it as a no_log value.
 from __future__ import annotations
 
 import json
+import re
 
 from .errors import CommandError, ParseError
 from .tokens import CERTS_SECRET_NAME, TOKEN_SECRET_TYPE, valid_token
@@ -78,12 +79,45 @@ class KubeadmClient:
             [self.kubeadm, "token", "delete", "--kubeconfig", self.kubeconfig, token_id],
         )
 
-    def upload_certs(self, certificate_key, config=None):
-        """Encrypt the control-plane certificates into kubeadm-certs under ``certificate_key``."""
-        argv = [
-            self.kubeadm, "init", "phase", "upload-certs", "--upload-certs",
-            "--kubeconfig", self.kubeconfig, "--certificate-key", certificate_key,
-        ]
-        if config:
-            argv += ["--config", config]
-        self._call("kubeadm init phase upload-certs", argv)
+    def upload_certs(self, certificate_key, config=None, write_temp=None):
+        """Encrypt the control-plane certificates into kubeadm-certs under ``certificate_key``.
+
+        kubeadm refuses ``--certificate-key`` together with ``--config``; with a config file the
+        key goes into a private temporary copy of it (``write_temp(text) -> (path, cleanup)``).
+        """
+        argv = [self.kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--kubeconfig", self.kubeconfig]
+        if not config:
+            self._call("kubeadm init phase upload-certs", argv + ["--certificate-key", certificate_key])
+            return
+        try:
+            with open(config, "r") as handle:
+                text = handle.read()
+        except (IOError, OSError) as exc:
+            raise ParseError("cannot read kubeadm configuration %s: %s" % (config, exc))
+        path, cleanup = write_temp(config_with_certificate_key(text, certificate_key))
+        try:
+            self._call("kubeadm init phase upload-certs", argv + ["--config", path])
+        finally:
+            cleanup()
+
+
+def config_with_certificate_key(text, certificate_key):
+    """A kubeadm configuration whose InitConfiguration carries ``certificateKey``.
+
+    Works on the text (no YAML library on nodes): drops any top-level certificateKey of the
+    InitConfiguration document and appends ours; adds a minimal InitConfiguration if none.
+    """
+    docs = re.split(r"(?m)^---[ \t]*$", text)
+    out = []
+    found = False
+    for doc in docs:
+        if re.search(r"(?m)^kind:[ \t]*InitConfiguration[ \t]*$", doc):
+            found = True
+            doc = re.sub(r"(?m)^certificateKey:.*\n?", "", doc).rstrip("\n")
+            doc += '\ncertificateKey: "%s"\n' % certificate_key
+        out.append(doc)
+    if not found:
+        api = re.search(r"(?m)^apiVersion:[ \t]*(kubeadm\.k8s\.io/\S+)", text)
+        out.append('\napiVersion: %s\nkind: InitConfiguration\ncertificateKey: "%s"\n'
+                   % (api.group(1) if api else "kubeadm.k8s.io/v1beta4", certificate_key))
+    return "---".join(out)

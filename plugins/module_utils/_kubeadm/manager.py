@@ -53,7 +53,7 @@ class TokenRequest:
         self.config = config
 
 
-def ensure(client, request, ca_pem, now=None, check_mode=False):
+def ensure(client, request, ca_pem, now=None, check_mode=False, write_temp=None):
     """Bring tokens and kubeadm-certs to the requested state; return the module result.
 
     ``result['token']`` and ``result['certificate_key']`` are secrets.
@@ -117,7 +117,7 @@ def ensure(client, request, ca_pem, now=None, check_mode=False):
         if reason:
             key = key or generate_certificate_key()
             if not check_mode:
-                client.upload_certs(key, request.config)
+                client.upload_certs(key, request.config, write_temp)
             result["certificate_key_uploaded"] = True
             result["certs_upload_reason"] = reason
         result["certificate_key"] = key

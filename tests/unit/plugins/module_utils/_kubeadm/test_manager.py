@@ -159,3 +159,60 @@ def test_command_failure_is_typed_and_hides_arguments(ca_pem):
         run(cluster, ca_pem, upload_certs=True, certificate_key="44" * 32)
     assert "44" * 32 not in str(info.value)
     assert "upload-certs" in str(info.value)
+
+
+CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+certificateKey: "old"
+localAPIEndpoint:
+  advertiseAddress: 10.0.0.1
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+clusterName: lab
+"""
+
+
+def test_config_with_certificate_key_replaces_the_old_one():
+    from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.client import config_with_certificate_key
+    out = config_with_certificate_key(CONFIG, "55" * 32)
+    assert out.count("certificateKey") == 1
+    assert 'certificateKey: "%s"' % ("55" * 32) in out.split("---")[0]
+    assert "clusterName: lab" in out.split("---")[1]
+
+
+def test_config_with_certificate_key_adds_init_configuration():
+    from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.client import config_with_certificate_key
+    cluster_only = CONFIG.split("---\n")[1]
+    out = config_with_certificate_key(cluster_only, "66" * 32)
+    assert "kind: InitConfiguration" in out and out.count("---") == 1
+
+
+def test_upload_with_config_uses_a_private_copy(ca_pem, tmp_path):
+    config = tmp_path / "kubeadm.yaml"
+    config.write_text(CONFIG)
+    written = {}
+
+    def write_temp(text):
+        path = tmp_path / "tmp.yaml"
+        path.write_text(text)
+        written["text"] = text
+        return str(path), lambda: path.unlink()
+
+    cluster = FakeCluster([token_secret("goodtk", "b" * 16, at(100))])
+    original = cluster.run
+
+    def run(argv):
+        if "upload-certs" in argv and "--config" in argv:
+            assert "--certificate-key" not in argv
+            cluster.calls.append(list(argv))
+            return 0, "", ""
+        return original(argv)
+
+    cluster.run = run
+    client = KubeadmClient(cluster.run)
+    request = manager.TokenRequest(upload_certs=True, certificate_key="77" * 32, config=str(config))
+    result = manager.ensure(client, request, ca_pem, now=NOW, write_temp=write_temp)
+    assert result["certificate_key_uploaded"]
+    assert "77" * 32 in written["text"]
+    assert not (tmp_path / "tmp.yaml").exists()
