@@ -1,0 +1,22 @@
+# The HA cluster on the lab (issue 8).
+#   make cluster                boot the lab's stacked topology, run site.yml, write an admin kubeconfig
+#   make cluster-stacked        the Molecule scenario cluster_stacked (slow: part of test-e2e)
+CLUSTER_TOPOLOGY ?= stacked
+CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
+
+.PHONY: cluster cluster-stacked
+
+cluster: venv
+	lab/lab up $(CLUSTER_TOPOLOGY)
+	inv=$$(lab/lab inventory $(CLUSTER_TOPOLOGY)) && \
+	lab/lab exec ansible-playbook -i "$$inv" site.yml && \
+	lab/lab exec ansible-playbook -i "$$inv" playbooks/kubeconfig.yml -e kubeconfig_path=$(CLUSTER_KUBECONFIG) -e kubeconfig_ttl=8h
+	@kubectl=$$(ls $(QUORUM_LAB_HOME)/mirror/dl.k8s.io/release/v*/bin/linux/amd64/kubectl | tail -1); \
+	echo; echo "The cluster answers inside the lab's namespace:"; \
+	echo "  lab/lab exec $$kubectl --kubeconfig $(CLUSTER_KUBECONFIG) get nodes -o wide"; \
+	echo "A new admin kubeconfig (short-lived): lab/lab exec ansible-playbook -i \$$(lab/lab inventory $(CLUSTER_TOPOLOGY)) playbooks/kubeconfig.yml -e kubeconfig_path=PATH"
+
+cluster-stacked: venv
+	scripts/molecule.sh cluster_stacked
+
+E2E_TARGETS += cluster-stacked
