@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: quorum.k8s developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The external etcd members of an inventory group: names, addresses, URLs, --initial-cluster."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+
+def _address(host, hv):
+    for key in ("etcd_node_ip", "quorum_node_ip", "ansible_host"):
+        value = hv.get(key)
+        if isinstance(value, str) and value and "{{" not in value:
+            return value
+    return host
+
+
+def etcd_cluster_members(hosts, hostvars, client_port=2379, peer_port=2380):
+    """One dict per host: host, name, address, client_url, peer_url (sorted by host order given).
+
+    The name is etcd_name from the inventory when set, else the inventory hostname; the
+    address is etcd_node_ip, else quorum_node_ip, else ansible_host, else the hostname.
+    """
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("etcd_cluster_members: expected a list of hosts, got %r" % (hosts,))
+    out = []
+    for host in hosts:
+        hv = hostvars[host] if host in hostvars else {}
+        name = hv.get("etcd_name")
+        if not isinstance(name, str) or not name or "{{" in name:
+            name = host
+        address = _address(host, hv)
+        shown = "[%s]" % address if ":" in address else address
+        out.append({
+            "host": host,
+            "name": name,
+            "address": address,
+            "client_url": "https://%s:%d" % (shown, int(client_port)),
+            "peer_url": "https://%s:%d" % (shown, int(peer_port)),
+        })
+    names = [m["name"] for m in out]
+    dupes = sorted(set(n for n in names if names.count(n) > 1))
+    if dupes:
+        raise AnsibleFilterError("etcd_cluster_members: member names used twice: %s" % ", ".join(dupes))
+    return out
+
+
+def etcd_initial_cluster(members):
+    """--initial-cluster value (name=peer_url,...) from etcd_cluster_members' output."""
+    return ",".join("%s=%s" % (m["name"], m["peer_url"]) for m in members)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "etcd_cluster_members": etcd_cluster_members,
+            "etcd_initial_cluster": etcd_initial_cluster,
+        }
