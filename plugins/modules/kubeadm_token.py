@@ -24,7 +24,7 @@ description:
     control plane that joins long after C(kubeadm init) needs no manual step.
   - Tokens are read from the bootstrap-token secrets of C(kube-system) with kubectl.
 author:
-  - quorum.k8s developers
+  - quorum.k8s developers (@quorum-k8s)
 attributes:
   check_mode:
     support: full
@@ -163,7 +163,7 @@ discovery_token_ca_cert_hash:
 certificate_key:
   description:
     - The key that decrypts kubeadm-certs, when this module generated it (O(upload_certs=true) without
-      O(certificate_key)). A secret: run the task with C(no_log).
+      O(certificate_key)). A secret, run the task with C(no_log).
     - Null when O(certificate_key) was given; use that value.
   returned: when O(upload_certs=true)
   type: str

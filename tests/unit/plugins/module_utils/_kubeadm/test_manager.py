@@ -177,8 +177,9 @@ def test_config_with_certificate_key_replaces_the_old_one():
     from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.client import config_with_certificate_key
     out = config_with_certificate_key(CONFIG, "55" * 32)
     assert out.count("certificateKey") == 1
-    assert 'certificateKey: "%s"' % ("55" * 32) in out.split("---")[0]
-    assert "clusterName: lab" in out.split("---")[1]
+    first, second = out.split("---")
+    assert 'certificateKey: "%s"' % ("55" * 32) in first
+    assert "clusterName: lab" in second
 
 
 def test_config_with_certificate_key_adds_init_configuration():
@@ -197,7 +198,7 @@ def test_upload_with_config_uses_a_private_copy(ca_pem, tmp_path):
         path = tmp_path / "tmp.yaml"
         path.write_text(text)
         written["text"] = text
-        return str(path), lambda: path.unlink()
+        return str(path), path.unlink
 
     cluster = FakeCluster([token_secret("goodtk", "b" * 16, at(100))])
     original = cluster.run
