@@ -78,7 +78,7 @@ def make_tls(directory, names=("localhost",), ips=("127.0.0.1",)):
 class OpenBao(object):
     """One OpenBao server process; start() initialises (1 key share) and unseals it."""
 
-    def __init__(self, directory, bao=None, start_timeout=30):
+    def __init__(self, directory, bao=None, start_timeout=90):
         self.dir = directory
         self.bao = bao or find_bao()
         self.start_timeout = start_timeout
@@ -95,14 +95,15 @@ class OpenBao(object):
     def _ssl(self):
         return ssl.create_default_context(cafile=self.ca_cert)
 
-    def api(self, method, path, data=None, token=None, expect=(200, 204)):
-        """Plain HTTP call (no hvac), returns (status, json-or-None)."""
+    def api(self, method, path, data=None, token=None, expect=(200, 204), timeout=30):
+        """Plain HTTP call (no hvac) with the root token unless token is given; returns (status, json-or-None)."""
         body = json.dumps(data).encode() if data is not None else None
         req = urllib.request.Request(self.addr + "/v1/" + path.lstrip("/"), data=body, method=method)
-        if token or self.root_token:
-            req.add_header("X-Vault-Token", token or self.root_token)
+        token = self.root_token if token is None else token  # "" sends no token
+        if token:
+            req.add_header("X-Vault-Token", token)
         try:
-            with urllib.request.urlopen(req, context=self._ssl(), timeout=10) as resp:
+            with urllib.request.urlopen(req, context=self._ssl(), timeout=timeout) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
@@ -143,7 +144,7 @@ listener "tcp" {
             self.proc = subprocess.Popen([self.bao, "server", "-config", config], stdout=log,
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self._wait(lambda: self.api("GET", "sys/seal-status", expect=None)[0] == 200, "listen")
-        _, init = self.api("POST", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        _, init = self.api("POST", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, timeout=120)
         self.root_token = init["root_token"]
         self.unseal_key = (init.get("keys_base64") or init.get("keys_b64") or init["keys"])[0]
         self.unseal()

@@ -60,8 +60,8 @@ def _kv_read(layout, folders):
         'path "%s/data/%s/*" {\n  capabilities = ["read"]\n}\n' % (layout.kv, f) for f in folders)
 
 
-def policies(layout):
-    """HCL text of every policy, by name."""
+def policies(layout, roles=()):
+    """HCL text of every policy, by name; roles: the AppRole role names the orchestrator may mint secret IDs for."""
     etcd, k8s, fp = (layout.pki(m) for m in PKI_MOUNTS)
     ca_read = "".join('path "%s/cert/ca_chain" {\n  capabilities = ["read"]\n}\n' % m for m in (etcd, k8s, fp))
     texts = {
@@ -83,8 +83,10 @@ def policies(layout):
         + "".join('path "%s/issue/*" {\n  capabilities = ["update"]\n}\n' % m for m in (etcd, k8s, fp))
         + ca_read
         # read: the roles and their role-id; update on secret-id: mint a node's secret ID
+        # (a glob may only end a path, so each role is named)
         + 'path "auth/%s/role/%s*" {\n  capabilities = ["read"]\n}\n' % (layout.approle, layout.role_prefix)
-        + 'path "auth/%s/role/%s*/secret-id" {\n  capabilities = ["update"]\n}\n' % (layout.approle, layout.role_prefix)
+        + "".join('path "auth/%s/role/%s/secret-id" {\n  capabilities = ["update"]\n}\n' % (layout.approle, r)
+                  for r in sorted(roles))
     )
     return out
 
@@ -115,6 +117,7 @@ class Bootstrap(object):
         self.layout = layout
         self.check_mode = check_mode
         self.changes = []
+        self.pending = set()  # mounts that check mode would create: nothing to read under them
 
     def _change(self, what, path, detail=None):
         entry = {"action": what, "path": path}
@@ -132,6 +135,8 @@ class Bootstrap(object):
             config = {}
             if max_lease_ttl:
                 config["max_lease_ttl"] = "%ds" % max_lease_ttl
+            if self.check_mode:
+                self.pending.add(path)
             if self._change("mount", path, kind):
                 self.client.write("sys/mounts/" + path, {"type": kind, "options": options or {},
                                                         "config": config, "description": description})
@@ -151,6 +156,8 @@ class Bootstrap(object):
         auths = auths.get("data") or auths
         have = auths.get(path + "/")
         if have is None:
+            if self.check_mode:
+                self.pending.add("auth/" + path)
             if self._change("enable auth", "auth/" + path, kind):
                 self.client.write("sys/auth/" + path, {"type": kind, "description": description})
         elif have.get("type") != kind:
@@ -168,6 +175,9 @@ class Bootstrap(object):
     # ------------------------------------------------------------------- PKI
     def ensure_ca(self, mount, ca):
         """A CA in the mount: generated root, or intermediate signed by ca['parent_mount']."""
+        if self.check_mode and mount in self.pending:
+            self._change("generate %s CA" % ca.get("mode", "root"), mount)
+            return None
         if self.client.list(mount + "/issuers"):
             return None
         name = CA_NAMES.get(mount.rsplit("/", 1)[-1], mount)
@@ -210,6 +220,9 @@ class Bootstrap(object):
 
     def ensure_pki_role(self, mount, name, params):
         path = "%s/roles/%s" % (mount, name)
+        if mount in self.pending:
+            self._change("pki role", path, "create")
+            return
         have = ((self.client.read(path) or {}).get("data"))
         diff = differing(params, have) if have else None
         if have is None or diff:
@@ -219,6 +232,9 @@ class Bootstrap(object):
     # --------------------------------------------------------------- AppRole
     def ensure_approle_role(self, name, params):
         path = "auth/%s/role/%s" % (self.layout.approle, name)
+        if "auth/" + self.layout.approle in self.pending:
+            self._change("approle role", path, "create")
+            return
         have = (self.client.read(path) or {}).get("data")
         diff = differing(params, have) if have else None
         if have is None or diff:
@@ -227,6 +243,8 @@ class Bootstrap(object):
 
     def prune_approle_roles(self, keep):
         removed = []
+        if "auth/" + self.layout.approle in self.pending:
+            return removed
         for name in self.client.list("auth/%s/role" % self.layout.approle):
             if name.startswith(self.layout.role_prefix) and name not in keep:
                 removed.append(name)
@@ -279,17 +297,16 @@ def run(client, spec, check_mode=False):
         mount = layout.pki(name)
         boot.ensure_secrets_mount(mount, "pki", max_lease_ttl=ca["ttl"],
                                   description="quorum.k8s %s %s" % (layout.cluster, name))
-        if check_mode and any(c["path"] == mount and c["action"] == "mount" for c in boot.changes):
-            boot._change("generate %s CA" % ca["mode"], mount)
-        else:
-            where = boot.ensure_ca(mount, dict(ca, export_key=name in export))
-            if where:
-                stored.append(where)
+        where = boot.ensure_ca(mount, dict(ca, export_key=name in export))
+        if where:
+            stored.append(where)
     for role in spec.get("pki_roles") or []:
         if role.get("mount") not in PKI_MOUNTS:
             raise VaultConfigError("pki_roles entry %s: mount must be one of %s" % (role.get("name"), ", ".join(PKI_MOUNTS)))
         boot.ensure_pki_role(layout.pki(role["mount"]), role["name"], _pki_role_params(role, ca["key_type"], ca["key_bits"]))
-    texts = policies(layout)
+    hosts = spec.get("hosts") or []
+    role_names = [layout.role(h["name"]) for h in hosts]
+    texts = policies(layout, role_names)
     for name in sorted(texts):
         boot.ensure_policy(name, texts[name])
 

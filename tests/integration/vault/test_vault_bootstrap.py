@@ -1,0 +1,138 @@
+"""Bootstrap against a real OpenBao: check mode, apply (-vvv, no value leaks), idempotency, policies, prune."""
+from __future__ import annotations
+
+import os
+
+import hvac
+import pytest
+
+from vault_helpers import REPO, recap, run_playbook, write_inventory
+
+BOOTSTRAP = os.path.join(REPO, "playbooks", "vault_bootstrap.yml")
+CLUSTER = "it"
+KV = "quorum/%s/kv" % CLUSTER
+SECRET_PATHS = ["control_plane/bootstrap-token", "control_plane/certificate-key", "control_plane/service-account",
+                "control_plane/encryption-key", "frontend/vrrp-auth", "frontend/haproxy-stats"]
+
+
+@pytest.fixture(scope="module")
+def root(openbao):
+    return hvac.Client(url=openbao.addr, token=openbao.root_token, verify=openbao.ca_cert)
+
+
+@pytest.fixture(scope="module")
+def bootstrap_runs(openbao, root, tmp_path_factory):
+    """Check mode, then apply with -vvv, then apply again: the outputs, in order."""
+    inv = write_inventory(tmp_path_factory.mktemp("inv") / "hosts.yml", openbao, CLUSTER)
+    outputs = {}
+    outputs["check"] = run_playbook(openbao, inv, BOOTSTRAP, "--check")[1]
+    outputs["mounts_after_check"] = sorted(root.sys.list_mounted_secrets_engines()["data"].keys())
+    outputs["apply"] = run_playbook(openbao, inv, BOOTSTRAP, "-vvv")[1]
+    outputs["again"] = run_playbook(openbao, inv, BOOTSTRAP, "-v")[1]
+    outputs["inventory"] = inv
+    return outputs
+
+
+def test_check_mode_writes_nothing(bootstrap_runs):
+    assert recap(bootstrap_runs["check"])["localhost"]["changed"] >= 1
+    assert not [m for m in bootstrap_runs["mounts_after_check"] if m.startswith("quorum/")]
+
+
+def test_bootstrap_creates_layout(bootstrap_runs, root):
+    assert recap(bootstrap_runs["apply"])["localhost"]["changed"] >= 1
+    mounts = root.sys.list_mounted_secrets_engines()["data"]
+    assert mounts[KV + "/"]["type"] == "kv" and str(mounts[KV + "/"]["options"]["version"]) == "2"
+    for pki in ("etcd-pki", "k8s-pki", "front-proxy-pki"):
+        assert mounts["quorum/%s/%s/" % (CLUSTER, pki)]["type"] == "pki"
+    assert root.sys.list_auth_methods()["data"]["quorum-nodes/"]["type"] == "approle"
+    roles = root.list("auth/quorum-nodes/role")["data"]["keys"]
+    for host in ("fe1", "cp1", "cp2", "etcd1", "w1", "w2", "mw1", "orchestrator"):
+        assert "%s--%s" % (CLUSTER, host) in roles
+    policies = root.sys.list_acl_policies()["data"]["keys"]
+    for klass in ("frontend", "etcd", "control_plane", "worker", "meta_worker", "orchestrator"):
+        assert "quorum-%s-%s" % (CLUSTER, klass) in policies
+    # fe1 is in frontend and control_plane: both policies on its role
+    fe1 = root.read("auth/quorum-nodes/role/%s--fe1" % CLUSTER)["data"]
+    assert sorted(fe1["token_policies"]) == ["quorum-it-control_plane", "quorum-it-frontend"]
+    assert fe1["token_ttl"] == 900
+    # the Kubernetes CA key was exported once into KV, the etcd CA key was not
+    k8s_ca = root.secrets.kv.v2.read_secret_version(path="control_plane/kubernetes-ca", mount_point=KV,
+                                                    raise_on_deleted_version=True)["data"]["data"]
+    assert "BEGIN" in k8s_ca["private_key"]
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        root.secrets.kv.v2.read_secret_version(path="control_plane/etcd-ca", mount_point=KV,
+                                               raise_on_deleted_version=True)
+
+
+def test_second_run_changes_nothing(bootstrap_runs):
+    counts = recap(bootstrap_runs["again"])
+    assert counts["localhost"]["changed"] == 0, bootstrap_runs["again"][-3000:]
+    assert counts["localhost"]["failed"] == 0
+
+
+def test_verbose_run_shows_no_generated_value(bootstrap_runs, root):
+    output = bootstrap_runs["apply"]
+    assert "-vvv" in output or "Using " in output  # the run was verbose
+    checked = 0
+    for path in SECRET_PATHS:
+        data = root.secrets.kv.v2.read_secret_version(path=path, mount_point=KV,
+                                                      raise_on_deleted_version=True)["data"]["data"]
+        for value in data.values():
+            for piece in value.splitlines() if "BEGIN" in value else [value]:
+                if len(piece) >= 8 and "-----" not in piece:
+                    assert piece not in output, "a generated value of %s appears in the -vvv output" % path
+                    checked += 1
+    assert checked >= len(SECRET_PATHS)
+
+
+def _login(openbao, root, host):
+    name = "%s--%s" % (CLUSTER, host)
+    role_id = root.read("auth/quorum-nodes/role/%s/role-id" % name)["data"]["role_id"]
+    secret_id = root.write_data("auth/quorum-nodes/role/%s/secret-id" % name)["data"]["secret_id"]
+    status, answer = openbao.api("POST", "auth/quorum-nodes/login", {"role_id": role_id, "secret_id": secret_id},
+                                 token="", expect=(200,))
+    return answer["auth"]["client_token"]
+
+
+def test_worker_token_is_refused_etcd_issuance_and_other_classes(bootstrap_runs, openbao, root):
+    root.secrets.kv.v2.create_or_update_secret(path="worker/probe", secret={"v": "1"}, mount_point=KV)
+    token = _login(openbao, root, "w1")
+    status, _ = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER, {"common_name": "w1"},
+                            token=token, expect=None)
+    assert status == 403
+    for path in ("control_plane/bootstrap-token", "frontend/vrrp-auth", "control_plane/kubernetes-ca"):
+        status, _ = openbao.api("GET", "%s/data/%s" % (KV, path), token=token, expect=None)
+        assert status == 403, path
+    status, answer = openbao.api("GET", "%s/data/worker/probe" % KV, token=token, expect=None)
+    assert status == 200 and answer["data"]["data"] == {"v": "1"}
+
+
+def test_etcd_token_may_issue_etcd_but_not_kubernetes(bootstrap_runs, openbao, root):
+    token = _login(openbao, root, "etcd1")
+    status, answer = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER,
+                                 {"common_name": "etcd1", "ip_sans": "10.1.0.4"}, token=token, expect=None)
+    assert status == 200 and "BEGIN CERTIFICATE" in answer["data"]["certificate"]
+    status, _ = openbao.api("POST", "quorum/%s/k8s-pki/issue/admin" % CLUSTER, {"common_name": "x"},
+                            token=token, expect=None)
+    assert status == 403
+
+
+def test_orchestrator_may_mint_node_secret_ids_but_not_manage_vault(bootstrap_runs, openbao, root):
+    token = _login(openbao, root, "orchestrator")
+    status, answer = openbao.api("POST", "auth/quorum-nodes/role/%s--w1/secret-id" % CLUSTER, {}, token=token,
+                                 expect=None)
+    assert status == 200 and answer["data"]["secret_id"]
+    status, _ = openbao.api("POST", "sys/policies/acl/evil", {"policy": 'path "*" {capabilities=["sudo"]}'},
+                            token=token, expect=None)
+    assert status == 403
+
+
+def test_prune_removes_roles_of_hosts_that_left(bootstrap_runs, openbao, root, tmp_path):
+    inv = write_inventory(tmp_path / "hosts.yml", openbao, CLUSTER, drop=("w2",))
+    # another cluster's roles are never touched
+    root.write_data("auth/quorum-nodes/role/other--w2", data={"token_policies": ["default"]})
+    rc, out = run_playbook(openbao, inv, BOOTSTRAP, "-e", "vault_prune_roles=true")
+    assert recap(out)["localhost"]["changed"] == 1
+    roles = root.list("auth/quorum-nodes/role")["data"]["keys"]
+    assert "%s--w2" % CLUSTER not in roles
+    assert "%s--w1" % CLUSTER in roles and "other--w2" in roles
