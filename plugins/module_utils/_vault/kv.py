@@ -31,12 +31,18 @@ class KV2(object):
             return None
         return answer["data"]["data"], int(answer["data"]["metadata"]["version"])
 
-    def current_version(self, path):
-        """The latest version number (0 when the path never held a secret); counts deleted versions."""
+    def latest(self, path):
+        """(latest version number, whether that version is live); (0, False) when the path never held a secret.
+
+        A live latest version seen right after a read found nothing means another writer just won.
+        """
         answer = self.client.read("%s/metadata/%s" % (self.mount, path.strip("/")))
         if not answer or not answer.get("data"):
-            return 0
-        return int(answer["data"].get("current_version") or 0)
+            return 0, False
+        current = int(answer["data"].get("current_version") or 0)
+        info = (answer["data"].get("versions") or {}).get(str(current)) or {}
+        live = current > 0 and not info.get("deletion_time") and not info.get("destroyed")
+        return current, live
 
     def write(self, path, data, cas):
         """Write a new version if the current one is `cas`; returns the new version."""
@@ -74,7 +80,9 @@ def ensure_secret(kv, path, generate=None, rotate=False, check_mode=False, retri
                                 % kv.where(path))
         if current is None:
             # missing, or its latest version deleted: check-and-set against the latest version number
-            cas = kv.current_version(path)
+            cas, live = kv.latest(path)
+            if live:
+                continue  # written by someone else since our read: read it
             before = _state(path, None, None)
         else:
             cas = current[1]
