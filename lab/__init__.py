@@ -1,0 +1,1 @@
+"""The quorum.k8s offline VM lab (not shipped in the collection tarball)."""

@@ -1,0 +1,154 @@
+"""Command-line interface: ``lab up|down|status|exec|ssh|build|inventory|netns|topologies``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from lab import config, image, lifecycle, mirror, net, topology, vault
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lab",
+        description="The quorum.k8s offline VM lab. Instance: $QUORUM_LAB_INSTANCE (default 'default'); "
+        "home: $QUORUM_LAB_HOME (default /var/lib/quorum-lab).",
+    )
+    p.add_argument("-i", "--instance", help="lab instance (own namespace and VMs); default $QUORUM_LAB_INSTANCE or 'default'")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="build or reuse the image and mirror, boot a topology, start OpenBao")
+    up.add_argument("topology", choices=sorted(topology.TOPOLOGIES))
+    up.add_argument("--boot-timeout", type=float, help="seconds to wait for SSH on every VM")
+    sub.add_parser("down", help="stop everything of the instance, remove taps and namespace")
+    st = sub.add_parser("status", help="what runs (exit 0 only when the lab is up and healthy)")
+    st.add_argument("--json", action="store_true")
+    ex = sub.add_parser("exec", help="run a command inside the namespace, VAULT_* exported")
+    ex.add_argument("command", nargs=argparse.REMAINDER)
+    ssh = sub.add_parser("ssh", help="SSH to a VM as root")
+    ssh.add_argument("name")
+    ssh.add_argument("command", nargs=argparse.REMAINDER)
+    bld = sub.add_parser("build", help="build or reuse the guest image and the apt mirror")
+    bld.add_argument("--force", action="store_true")
+    inv = sub.add_parser("inventory", help="write the inventory of a topology (no boot) and print its path")
+    inv.add_argument("topology", choices=sorted(topology.TOPOLOGIES))
+    sub.add_parser("netns", help="create the instance's namespace and bridge (idempotent)")
+    sub.add_parser("topologies", help="list the topologies")
+    sub.add_parser("env", help="print shell exports for Vault (source it inside 'lab exec')")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.instance:
+        config.check_instance(args.instance)
+        os.environ["QUORUM_LAB_INSTANCE"] = args.instance
+    try:
+        return _dispatch(args)
+    except config.LabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+
+
+def _exec_env(paths: config.Paths) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(vault.client_env(paths))
+    env["QUORUM_LAB_INSTANCE"] = paths.instance
+    env["QUORUM_LAB_HOME"] = str(paths.home)
+    env["QUORUM_LAB_INVENTORY"] = str(paths.inventory)
+    return env
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    paths = config.paths()
+    ns = config.netns_name(paths.instance)
+    if args.cmd == "up":
+        state = lifecycle.up(paths, args.topology, boot_timeout=args.boot_timeout)
+        print(f"inventory: {paths.inventory}")
+        for name, vm in state["vms"].items():
+            print(f"  {name:10} {vm['ip']}")
+        print(f"mirror: {config.MIRROR_URL}/  vault: {config.VAULT_ADDR} (CA {paths.ca_cert})")
+        print(f"inside the lab: {_self()} exec -- CMD   |   {_self()} ssh NAME")
+        return 0
+    if args.cmd == "down":
+        lifecycle.down(paths)
+        return 0
+    if args.cmd == "status":
+        report, healthy = lifecycle.status(paths)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            _print_status(report)
+        return 0 if healthy else 3
+    if args.cmd == "exec":
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if not command:
+            command = [os.environ.get("SHELL", "/bin/bash")]
+        if not net.exists(ns):
+            raise config.LabError(f"namespace {ns} does not exist: run 'lab up TOPOLOGY' (or 'lab netns') first")
+        env = _exec_env(paths)
+        argv = command if net.inside(ns) else net.ns_cmd(ns, command)
+        os.execvpe(argv[0], argv, env)
+    if args.cmd == "ssh":
+        state = lifecycle.load_state(paths) or {}
+        vm = state.get("vms", {}).get(args.name)
+        if not vm:
+            raise config.LabError(f"no VM {args.name!r} in lab {paths.instance!r}: {', '.join(state.get('vms', {})) or 'none running'}")
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        argv = lifecycle.ssh_argv(paths, vm["ip"], command)
+        if command == []:
+            argv.insert(1, "-t")
+        argv = argv if net.inside(ns) else net.ns_cmd(ns, argv)
+        os.execvp(argv[0], argv)
+    if args.cmd == "build":
+        img = image.ensure(paths, force=args.force)
+        repo = mirror.ensure(paths, force=args.force)
+        print(img.directory)
+        print(repo)
+        return 0
+    if args.cmd == "inventory":
+        path = lifecycle.write_inventory(paths, args.topology, topology.nodes(args.topology))
+        print(path)
+        return 0
+    if args.cmd == "netns":
+        if os.geteuid() != 0:
+            raise config.LabError("the lab needs root (network namespaces)")
+        net.ensure(ns)
+        print(ns)
+        return 0
+    if args.cmd == "topologies":
+        for name, (etcd, kinds, desc) in topology.TOPOLOGIES.items():
+            vms = sum(count for _, count in kinds)
+            print(f"{name:9} {vms} VMs, etcd {etcd:8} {desc}")
+        return 0
+    if args.cmd == "env":
+        for key, value in vault.client_env(paths).items():
+            print(f"export {key}={value}")
+        return 0
+    raise config.LabError(f"unknown command {args.cmd}")
+
+
+def _self() -> str:
+    return os.environ.get("QUORUM_LAB_CLI", "lab/lab")
+
+
+def _print_status(report: dict[str, object]) -> None:
+    print(f"instance {report['instance']}: {report.get('status', 'down')}  (namespace {report['netns']}"
+          f"{'' if report['netns_exists'] else ', absent'})")
+    if report.get("topology"):
+        print(f"topology {report['topology']}, accel {report.get('accel')}, image {report.get('image')}")
+    for name, vm in (report.get("vms") or {}).items():  # type: ignore[union-attr]
+        state = "running" if vm["alive"] else "DEAD"
+        print(f"  {name:10} {vm['ip']:14} pid {vm['pid']:<8} {state:8} rss {vm['rss_mib']} MiB / {vm['memory_mib']} MiB")
+    if report.get("vault"):
+        v = report["vault"]
+        print(f"vault  {v['addr']} initialized={v['initialized']} sealed={v['sealed']} (CA {v['ca_cert']})")  # type: ignore[index]
+    if report.get("mirror"):
+        m = report["mirror"]
+        print(f"mirror {m['url']}/ {'running' if m['alive'] else 'DOWN'}")  # type: ignore[index]
+    if report.get("leftover_pids"):
+        print(f"leftover processes: {report['leftover_pids']} (lab down removes them)")

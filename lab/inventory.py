@@ -1,0 +1,85 @@
+"""The Ansible inventory of a running lab (YAML), following the inventory contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab import config, topology
+
+
+def kubernetes_version(home: Path) -> str:
+    """The Kubernetes version the artifact mirror carries, else the lab default."""
+    for candidate in (home / "mirror" / "manifest.json", home / "artifacts" / "manifest.json"):
+        try:
+            data = json.loads(candidate.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            value = data.get("kubernetes_version")
+            if value is None and isinstance(data.get("kubernetes"), dict):
+                value = data["kubernetes"].get("version")
+            if isinstance(value, str) and value:
+                return value.lstrip("v")
+    return config.DEFAULT_KUBERNETES_VERSION
+
+
+def build(
+    topo: str,
+    node_list: list[topology.Node],
+    *,
+    ssh_key: Path,
+    ca_cert: Path,
+    instance: str,
+    kubernetes: str = config.DEFAULT_KUBERNETES_VERSION,
+) -> dict[str, Any]:
+    """Inventory as a dict: groups of the contract, all hosts in ``lab``, quorum_* vars."""
+    groups: dict[str, dict[str, Any]] = {}
+    for node in node_list:
+        groups.setdefault(node.group, {"hosts": {}})["hosts"][node.name] = {"ansible_host": node.ip}
+    for group in topology.CONTRACT_GROUPS:
+        groups.setdefault(group, {"hosts": {}})
+    children: dict[str, Any] = {name: groups[name] if groups[name]["hosts"] else {} for name in sorted(groups)}
+    cluster = "lab" if instance == "default" else f"lab-{instance}"
+    all_vars: dict[str, Any] = {
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(ssh_key),
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "quorum_lab_topology": topo,
+        "quorum_lab_instance": instance,
+        "quorum_cluster_name": cluster,
+        "quorum_etcd_topology": topology.etcd_topology(topo),
+        "quorum_node_cidr": config.NODE_CIDR,
+        "quorum_api_vip": config.API_VIP,
+        "quorum_api_port": 6443,
+        "quorum_kubernetes_version": kubernetes,
+        "quorum_pod_cidr": config.POD_CIDR,
+        "quorum_service_cidr": config.SERVICE_CIDR,
+        "quorum_vault_addr": config.VAULT_ADDR,
+        "quorum_vault_ca_cert": str(ca_cert),
+        "quorum_vault_prefix": "quorum",
+        "quorum_artifacts": config.MIRROR_URL,
+    }
+    return {"all": {"vars": all_vars, "children": {"lab": {"children": {k: v for k, v in children.items()}}}}}
+
+
+def render(inv: dict[str, Any]) -> str:
+    header = "# Written by the quorum.k8s lab (lab up); regenerated on every run: do not edit.\n"
+    return header + "---\n" + yaml.safe_dump(inv, default_flow_style=False, sort_keys=False)
+
+
+def hosts(inv: dict[str, Any]) -> dict[str, str]:
+    """name -> ansible_host for every host in the inventory."""
+    found: dict[str, str] = {}
+
+    def walk(group: dict[str, Any]) -> None:
+        for name, hvars in (group.get("hosts") or {}).items():
+            found[name] = (hvars or {}).get("ansible_host", name)
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    walk(inv["all"])
+    return found

@@ -1,0 +1,376 @@
+"""lab up / down / status: VMs, mirror and OpenBao of one lab instance."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lab import config, image, inventory, mirror, net, qemu, topology, vault
+from lab.util import log, pid_alive, pid_cmdline, read_json, run, tail, write_atomic
+
+SSH_OPTS = [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=5",
+]
+
+
+def marker(paths: config.Paths) -> str:
+    return f"qlab-{paths.instance}"
+
+
+# ---------------------------------------------------------------- state
+
+def load_state(paths: config.Paths) -> dict[str, Any] | None:
+    data = read_json(paths.state_file)
+    return data if isinstance(data, dict) else None
+
+
+def save_state(paths: config.Paths, state: dict[str, Any]) -> None:
+    write_atomic(paths.state_file, json.dumps(state, indent=2) + "\n")
+
+
+def recorded_pids(state: dict[str, Any] | None) -> list[int]:
+    if not state:
+        return []
+    pids = [vm.get("pid") for vm in state.get("vms", {}).values()]
+    pids += [state.get("mirror_pid"), state.get("vault_pid")]
+    return [int(p) for p in pids if p]
+
+
+def is_ours(cmdline: list[str], paths: config.Paths) -> bool:
+    """A process this lab instance started: qemu of its VMs, its mirror server or its OpenBao."""
+    if not cmdline:
+        return False
+    joined = "\0".join(cmdline)
+    run_dir = str(paths.run) + "/"
+    exe = os.path.basename(cmdline[0])
+    if exe.startswith("qemu-system") and run_dir in joined:
+        return True
+    if "lab.httpd" in cmdline and f"--marker\0{paths.run}\0" in joined + "\0":
+        return True
+    if ("bao" in exe or any(os.path.basename(c) == "bao" for c in cmdline[:2])) and "server" in cmdline and run_dir in joined:
+        return True
+    return False
+
+
+def find_leftovers(paths: config.Paths) -> list[int]:
+    """PIDs of this instance's processes, found by their command line (for a killed run)."""
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid == me:
+            continue
+        if is_ours(pid_cmdline(pid), paths):
+            found.append(pid)
+    return found
+
+
+def stop_pids(pids: list[int], paths: config.Paths, grace: float = 10.0) -> list[int]:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; only PIDs whose command line is ours."""
+    targets = [p for p in dict.fromkeys(pids) if pid_alive(p) and is_ours(pid_cmdline(p), paths)]
+    for pid in targets:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(pid_alive(p) for p in targets):
+        time.sleep(0.2)
+    for pid in targets:
+        if pid_alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in targets:  # reap our own children, if any
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    return targets
+
+
+# ---------------------------------------------------------------- checks
+
+def meminfo_available_mib(path: Path = Path("/proc/meminfo")) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    raise config.LabError("cannot read MemAvailable from /proc/meminfo")
+
+
+def check_resources(node_list: list[topology.Node], home: Path, *, mem_available: int | None = None,
+                    disk_free: int | None = None, env: dict[str, str] | None = None) -> None:
+    """Enough memory and disk for the topology, or one clear error before anything boots."""
+    env = os.environ if env is None else env
+    if env.get("QUORUM_LAB_SKIP_RESOURCE_CHECK") == "1":
+        return
+    need_mem = topology.memory_needed_mib(node_list) + 512
+    have_mem = meminfo_available_mib() if mem_available is None else mem_available
+    need_disk = 1024 + 768 * len(node_list)
+    if disk_free is None:
+        home.mkdir(parents=True, exist_ok=True)
+        disk_free = shutil.disk_usage(home).free // (1 << 20)
+    faults = []
+    if have_mem < need_mem:
+        faults.append(f"memory: {len(node_list)} VMs need {need_mem} MiB, {have_mem} MiB available "
+                      "(lower QUORUM_LAB_MEM_<ROLE> or stop other labs)")
+    if disk_free < need_disk:
+        faults.append(f"disk: {need_disk} MiB needed under {home}, {disk_free} MiB free")
+    if faults:
+        raise config.LabError("not enough resources, nothing was started:\n  " + "\n  ".join(faults))
+
+
+def check_host() -> None:
+    if os.geteuid() != 0:
+        raise config.LabError("the lab needs root (network namespaces, taps)")
+    missing = [tool for tool in (qemu.QEMU, "qemu-img", "ip", "ssh", "ssh-keygen", "openssl", "mmdebstrap", "apt-ftparchive", "mkfs.ext4")
+               if shutil.which(tool) is None]
+    if missing:
+        raise config.LabError(f"missing host tools: {', '.join(missing)}; run scripts/host-deps.sh")
+
+
+def ensure_ssh_key(paths: config.Paths) -> str:
+    key = paths.ssh_key
+    if not key.is_file():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(key.parent, 0o700)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "quorum-lab", "-f", str(key)], quiet=True)
+    return key.with_suffix(".pub").read_text().strip()
+
+
+# ---------------------------------------------------------------- up
+
+def ssh_argv(paths: config.Paths, ip: str, command: list[str] | None = None) -> list[str]:
+    return ["ssh", "-i", str(paths.ssh_key), *SSH_OPTS, f"root@{ip}", *(command or [])]
+
+
+def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, deadline: float) -> float:
+    """Seconds until ``node`` answers over SSH; LabError when it dies or the deadline passes."""
+    t0 = time.monotonic()
+    while True:
+        proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, check=False)
+        if proc.returncode == 0:
+            return time.monotonic() - t0
+        if not pid_alive(pid):
+            raise config.LabError(f"{node.name}: QEMU exited during boot")
+        if time.monotonic() > deadline:
+            raise config.LabError(f"{node.name}: no SSH on {node.ip} after {int(time.monotonic() - t0)} s")
+        time.sleep(2)
+
+
+def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node]) -> Path:
+    inv = inventory.build(topo, node_list, ssh_key=paths.ssh_key, ca_cert=paths.ca_cert, instance=paths.instance,
+                          kubernetes=inventory.kubernetes_version(paths.home))
+    write_atomic(paths.inventory, inventory.render(inv))
+    return paths.inventory
+
+
+def running(paths: config.Paths, state: dict[str, Any] | None) -> bool:
+    if not state or state.get("status") != "up" or not net.exists(state.get("netns", "")):
+        return False
+    return all(pid_alive(p) and is_ours(pid_cmdline(p), paths) for p in recorded_pids(state))
+
+
+def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> dict[str, Any]:
+    node_list = topology.nodes(topo)
+    ns = config.netns_name(paths.instance)
+    state = load_state(paths)
+    if running(paths, state):
+        assert state is not None
+        if state["topology"] != topo:
+            raise config.LabError(
+                f"lab instance {paths.instance!r} runs topology {state['topology']!r}: run 'lab down' first "
+                f"(or choose another instance with QUORUM_LAB_INSTANCE)")
+        log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
+        deadline = time.monotonic() + 120
+        for node in node_list:
+            wait_ssh(paths, ns, node, state["vms"][node.name]["pid"], deadline)
+        write_inventory(paths, topo, node_list)
+        return state
+    check_host()
+    if state or paths.run.exists() or net.exists(ns) or find_leftovers(paths):
+        log(f"cleaning leftovers of an earlier run of {paths.instance!r}")
+        down(paths, quiet=True)
+    check_resources(node_list, paths.home)
+    t_build = time.monotonic()
+    img = build_assets(paths)
+    build_seconds = time.monotonic() - t_build
+    pubkey = ensure_ssh_key(paths)
+    vault.ensure_ca(paths)
+    accel = qemu.choose_accel(paths.home, img.kernel)
+    paths.run.mkdir(parents=True, exist_ok=True)
+    state = {"instance": paths.instance, "topology": topo, "netns": ns, "accel": accel, "image": img.key,
+             "status": "booting", "started": time.time(), "vms": {}}
+    save_state(paths, state)
+    try:
+        net.ensure(ns)
+        state["mirror_pid"] = start_mirror(paths, ns)
+        save_state(paths, state)
+        t_boot = time.monotonic()
+        for node in node_list:
+            state["vms"][node.name] = start_vm(paths, ns, node, img, accel, pubkey)
+            save_state(paths, state)
+        state["vault_pid"] = vault.start(paths, ns)
+        save_state(paths, state)
+        vault.initialise(paths, ns, state["vault_pid"])
+        log(f"OpenBao up at {config.VAULT_ADDR} (initialised, unsealed)")
+        timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or (240 + 60 * len(node_list))
+        deadline = t_boot + timeout
+        boot_times = wait_all(paths, ns, node_list, state, deadline)
+        state["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
+        state["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
+        state["build_seconds"] = round(build_seconds, 1)
+        state["status"] = "up"
+        save_state(paths, state)
+    except BaseException:
+        log("lab up failed: cleaning up")
+        down(paths, quiet=True)
+        raise
+    write_inventory(paths, topo, node_list)
+    log(f"lab {paths.instance!r} up: {len(node_list)} VMs ({accel}) in {state['boot_all_seconds']} s; inventory {paths.inventory}")
+    return state
+
+
+def build_assets(paths: config.Paths) -> image.Image:
+    """Image and apt mirror, built in the host's network namespace (the lab's has no way out)."""
+    if net.in_host_netns():
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            fut_img = pool.submit(image.ensure, paths)
+            fut_mirror = pool.submit(mirror.ensure, paths)
+            img = fut_img.result()
+            fut_mirror.result()
+        return img
+    img = image.current(paths)
+    if img.complete() and mirror.is_current(paths):
+        return img
+    log("inside a network namespace: building image and mirror in the host's network namespace")
+    repo_root = str(Path(__file__).resolve().parent.parent)
+    run(["nsenter", "--net=/proc/1/ns/net", "--", "env", f"PYTHONPATH={repo_root}", sys.executable, "-m", "lab", "build"])
+    if not img.complete():
+        raise config.LabError(f"image {img.key} still missing after the build")
+    return img
+
+
+def wait_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any], deadline: float) -> dict[str, float]:
+    t0 = time.monotonic()
+    results: dict[str, float] = {}
+    failures: list[str] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list)) as pool:
+        futures = {pool.submit(wait_ssh, paths, ns, n, state["vms"][n.name]["pid"], deadline): n for n in node_list}
+        for fut in concurrent.futures.as_completed(futures):
+            node = futures[fut]
+            try:
+                fut.result()
+                results[node.name] = time.monotonic() - t0
+                log(f"{node.name} ({node.ip}) answers SSH after {results[node.name]:.1f} s")
+            except config.LabError as exc:
+                failures.append(f"{exc}\n--- console tail of {node.name} ---\n{tail(paths.vm_dir(node.name) / 'console.log', 30)}")
+    if failures:
+        raise config.LabError("VMs did not come up:\n" + "\n".join(failures))
+    return results
+
+
+def start_mirror(paths: config.Paths, ns: str) -> int:
+    paths.mirror.mkdir(parents=True, exist_ok=True)
+    logf = open(paths.run / "mirror.log", "ab")  # noqa: SIM115 - handed to the child
+    repo_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": repo_root}
+    proc = subprocess.Popen(
+        net.ns_cmd(ns, [sys.executable, "-m", "lab.httpd", "--directory", str(paths.mirror), "--port", str(config.MIRROR_PORT),
+                        "--marker", str(paths.run)]),
+        stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+    )
+    logf.close()
+    return proc.pid
+
+
+def start_vm(paths: config.Paths, ns: str, node: topology.Node, img: image.Image, accel: str, pubkey: str) -> dict[str, Any]:
+    vm_dir = paths.vm_dir(node.name)
+    vm_dir.mkdir(parents=True, exist_ok=True)
+    disk = vm_dir / "disk.qcow2"
+    console = vm_dir / "console.log"
+    pidfile = vm_dir / "qemu.pid"
+    for f in (console, pidfile):
+        f.unlink(missing_ok=True)
+    qemu.create_overlay(img.base, disk)
+    net.add_tap(ns, node.tap)
+    cmd = qemu.command(node, accel=accel, kernel=img.kernel, initrd=img.initrd, disk=disk, console=console,
+                       pidfile=pidfile, authorized_key=pubkey, marker=marker(paths))
+    (vm_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
+    run(["nice", "-n", "5", *net.ns_cmd(ns, cmd)], quiet=True)
+    pid = int(pidfile.read_text().strip())
+    log(f"{node.name}: qemu pid {pid}, {node.size.memory_mib} MiB, {node.size.cpus} vCPU, {node.ip}")
+    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus}
+
+
+# ---------------------------------------------------------------- down / status
+
+def down(paths: config.Paths, *, quiet: bool = False) -> None:
+    """Stop every process of the instance by PID, remove taps, namespace and run state."""
+    state = load_state(paths)
+    ns = (state or {}).get("netns") or config.netns_name(paths.instance)
+    pids = recorded_pids(state) + find_leftovers(paths)
+    stopped = stop_pids(pids, paths)
+    keep_ns = net.inside(ns)
+    if net.exists(ns):
+        if keep_ns:
+            net.delete_taps(ns)
+        else:
+            net.delete(ns)
+    if paths.run.exists():
+        shutil.rmtree(paths.run)
+    if not quiet or stopped:
+        extra = " (namespace kept: the caller runs inside it)" if keep_ns else ""
+        log(f"lab {paths.instance!r} down: stopped {len(stopped)} processes{extra}")
+
+
+def rss_mib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
+def status(paths: config.Paths) -> tuple[dict[str, Any], bool]:
+    state = load_state(paths)
+    ns = config.netns_name(paths.instance)
+    report: dict[str, Any] = {"instance": paths.instance, "netns": ns, "netns_exists": net.exists(ns)}
+    if not state:
+        report["status"] = "down"
+        leftovers = find_leftovers(paths)
+        if leftovers:
+            report["leftover_pids"] = leftovers
+        return report, False
+    report.update({k: state.get(k) for k in ("topology", "status", "accel", "image", "boot_all_seconds")})
+    vms = {}
+    for name, vm in state.get("vms", {}).items():
+        alive = pid_alive(vm["pid"]) and is_ours(pid_cmdline(vm["pid"]), paths)
+        vms[name] = {"ip": vm["ip"], "pid": vm["pid"], "alive": alive, "rss_mib": rss_mib(vm["pid"]) if alive else None,
+                     "memory_mib": vm.get("memory_mib")}
+    report["vms"] = vms
+    report["mirror"] = {"url": config.MIRROR_URL, "pid": state.get("mirror_pid"),
+                        "alive": bool(state.get("mirror_pid")) and pid_alive(state["mirror_pid"])}
+    vst = vault.status(paths, ns) if report["netns_exists"] else None
+    report["vault"] = {"addr": config.VAULT_ADDR, "ca_cert": str(paths.ca_cert), "pid": state.get("vault_pid"),
+                       "initialized": (vst or {}).get("initialized"), "sealed": (vst or {}).get("sealed")}
+    report["inventory"] = str(paths.inventory)
+    healthy = running(paths, state) and vst is not None and vst.get("sealed") is False
+    return report, healthy

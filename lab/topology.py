@@ -1,0 +1,103 @@
+"""Named topologies: which VMs, their groups, addresses and sizes (pure logic)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from lab import config
+
+# name prefix -> (inventory group or None, size role, first host octet)
+KINDS: dict[str, tuple[str | None, str, int]] = {
+    "fe": ("frontend", "frontend", 10),
+    "cp": ("control_plane", "control_plane", 20),
+    "be": ("control_plane", "backend", 20),  # frontend scenario: small stand-ins for control planes
+    "etcd": ("etcd", "etcd", 30),
+    "spare": ("etcd_spare", "etcd", 38),
+    "worker": ("worker", "worker", 40),
+    "meta": ("meta_worker", "meta_worker", 50),
+    "node": ("nodes", "node", 60),
+}
+
+# topology -> (etcd topology, [(kind, count)], description)
+TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
+    "smoke": ("stacked", [("node", 3)], "3 plain VMs (group nodes)"),
+    "minimal": ("stacked", [("fe", 1), ("cp", 1), ("worker", 1)], "1 frontend, 1 control plane, 1 worker"),
+    "frontend": ("stacked", [("fe", 2), ("be", 3)], "2 frontends + 3 small backends (group control_plane)"),
+    "etcd": ("external", [("etcd", 3), ("spare", 1)], "3 etcd + 1 spare (group etcd_spare)"),
+    "stacked": (
+        "stacked",
+        [("fe", 2), ("cp", 3), ("worker", 1), ("meta", 1)],
+        "2 frontends, 3 control planes (stacked etcd), 1 worker, 1 meta-worker",
+    ),
+    "external": (
+        "external",
+        [("fe", 2), ("etcd", 3), ("cp", 3), ("worker", 1), ("meta", 1)],
+        "stacked + 3 external etcd",
+    ),
+}
+
+CONTRACT_GROUPS = ("frontend", "control_plane", "etcd", "meta_worker", "worker")
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    group: str
+    size_role: str
+    ip: str
+    mac: str
+    tap: str
+    size: config.Size
+
+
+def nodes(topology: str, env: dict[str, str] | None = None) -> list[Node]:
+    """The VMs of ``topology`` in boot order."""
+    if topology not in TOPOLOGIES:
+        raise config.LabError(f"unknown topology {topology!r}: choose one of {', '.join(TOPOLOGIES)}")
+    net = ipaddress.ip_network(config.NODE_CIDR)
+    result = []
+    for kind, count in TOPOLOGIES[topology][1]:
+        group, size_role, first = KINDS[kind]
+        for index in range(1, count + 1):
+            octet = first + index
+            ip = str(net.network_address + octet)
+            name = f"{kind}-{index}"
+            result.append(
+                Node(
+                    name=name,
+                    group=group or "",
+                    size_role=size_role,
+                    ip=ip,
+                    mac=f"52:54:00:e7:00:{octet:02x}",
+                    tap=f"qt-{name}",
+                    size=config.role_size(size_role, env),
+                )
+            )
+    check_addresses(result)
+    return result
+
+
+def check_addresses(node_list: list[Node]) -> None:
+    """Every address inside the node network, unique, and never the gateway or the VIP."""
+    net = ipaddress.ip_network(config.NODE_CIDR)
+    seen: set[str] = set()
+    for node in node_list:
+        addr = ipaddress.ip_address(node.ip)
+        if addr not in net or addr in (net.network_address, net.broadcast_address):
+            raise config.LabError(f"{node.name}: {node.ip} is not a host address of {net}")
+        if node.ip in (config.GATEWAY, config.API_VIP):
+            raise config.LabError(f"{node.name}: {node.ip} is reserved (gateway or API VIP)")
+        if node.ip in seen:
+            raise config.LabError(f"{node.name}: address {node.ip} used twice")
+        if len(node.tap) > 15:
+            raise config.LabError(f"{node.name}: tap name {node.tap} longer than 15 characters")
+        seen.add(node.ip)
+
+
+def etcd_topology(topology: str) -> str:
+    return TOPOLOGIES[topology][0]
+
+
+def memory_needed_mib(node_list: list[Node]) -> int:
+    return sum(n.size.memory_mib for n in node_list)

@@ -1,0 +1,65 @@
+"""Resource checks and recognising the lab's own processes (no VM is booted here)."""
+
+import pytest
+
+from lab import config, lifecycle, topology
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return config.Paths(tmp_path, "smoke")
+
+
+def test_resources_enough(tmp_path):
+    nodes = topology.nodes("stacked", env={})
+    lifecycle.check_resources(nodes, tmp_path, mem_available=64 * 1024, disk_free=100 * 1024, env={})
+
+
+def test_resources_short_memory_and_disk_in_one_message(tmp_path):
+    nodes = topology.nodes("stacked", env={})
+    with pytest.raises(config.LabError) as err:
+        lifecycle.check_resources(nodes, tmp_path, mem_available=4096, disk_free=100, env={})
+    text = str(err.value)
+    need = topology.memory_needed_mib(nodes) + 512
+    assert f"7 VMs need {need} MiB, 4096 MiB available" in text
+    assert "disk:" in text and "nothing was started" in text
+
+
+def test_resource_check_can_be_skipped(tmp_path):
+    nodes = topology.nodes("stacked", env={})
+    lifecycle.check_resources(nodes, tmp_path, mem_available=1, disk_free=1, env={"QUORUM_LAB_SKIP_RESOURCE_CHECK": "1"})
+
+
+def test_meminfo(tmp_path):
+    f = tmp_path / "meminfo"
+    f.write_text("MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   2097152 kB\n")
+    assert lifecycle.meminfo_available_mib(f) == 2048
+    f.write_text("MemTotal: 1 kB\n")
+    with pytest.raises(config.LabError):
+        lifecycle.meminfo_available_mib(f)
+
+
+def test_is_ours(paths):
+    run = str(paths.run)
+    assert lifecycle.is_ours(["qemu-system-x86_64", "-drive", f"file={run}/vms/node-1/disk.qcow2"], paths)
+    assert lifecycle.is_ours(["/venv/bin/python", "-m", "lab.httpd", "--directory", "/m", "--marker", run], paths)
+    assert lifecycle.is_ours(["/venv/bin/python3", "/venv/bin/bao", "server", f"-config={run}/vault/config.hcl"], paths)
+    # another instance's qemu, an ansible run reading the inventory, and unrelated processes are not ours
+    other = config.Paths(paths.home, "smoke2")
+    assert not lifecycle.is_ours(["qemu-system-x86_64", "-drive", f"file={other.run}/vms/x/disk.qcow2"], paths)
+    assert not lifecycle.is_ours(["ansible-playbook", "-i", f"{run}/inventory.yml", "site.yml"], paths)
+    assert not lifecycle.is_ours(["/venv/bin/python", "-m", "lab.httpd", "--marker", str(other.run)], paths)
+    assert not lifecycle.is_ours([], paths)
+
+
+def test_recorded_pids():
+    state = {"vms": {"a": {"pid": 10}, "b": {"pid": 11}}, "mirror_pid": 12, "vault_pid": None}
+    assert sorted(lifecycle.recorded_pids(state)) == [10, 11, 12]
+    assert lifecycle.recorded_pids(None) == []
+
+
+def test_ssh_argv_uses_the_lab_key(paths):
+    argv = lifecycle.ssh_argv(paths, "10.231.0.61", ["true"])
+    assert argv[:3] == ["ssh", "-i", str(paths.ssh_key)]
+    assert argv[-2:] == ["root@10.231.0.61", "true"]
+    assert "BatchMode=yes" in argv
