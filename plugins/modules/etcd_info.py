@@ -17,7 +17,7 @@ description:
   - With O(fail_on_unreachable=false) an unanswered cluster is reported (RV(reachable=false)) instead of failing,
     which lets a playbook tell "no cluster yet" from "cluster down".
 author:
-  - quorum.k8s developers
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - quorum.k8s.etcd
   - ansible.builtin.action_common_attributes

@@ -20,7 +20,7 @@ description:
   - A member added with O(promote=false) must then be started with C(initial-cluster-state=existing) and the
     returned RV(initial_cluster); a second call with O(promote=true) promotes it.
 author:
-  - quorum.k8s developers
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - quorum.k8s.etcd
   - ansible.builtin.action_common_attributes

@@ -116,8 +116,8 @@ class MemberManager:
 
     def _add(self, members, health, name, peer_urls, learner):
         q.check_add(members, health, self.force)
-        self.actions.append("add %s %s [%s]" % ("learner" if learner else "voting member", name or "",
-                                                 ", ".join(peer_urls)))
+        kind = "learner" if learner else "voting member"
+        self.actions.append("add %s %s [%s]" % (kind, name or "", ", ".join(peer_urls)))
         self.changed = True
         if self.check_mode:
             new = {"id": "0", "id_int": 0, "name": "", "peer_urls": list(peer_urls), "client_urls": [],

@@ -25,7 +25,6 @@ ETCDCTL = os.environ.get("ETCDCTL_BIN") or shutil.which("etcdctl") or "/usr/bin/
 ETCDUTL = os.environ.get("ETCDUTL_BIN") or shutil.which("etcdutl")
 
 
-
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -221,7 +220,7 @@ def run_module(module, args, check=False, diff=False):
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json", ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
                ANSIBLE_PYTHON_INTERPRETER=os.environ.get("QUORUM_TEST_PYTHON", sys.executable))
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
     try:
         out = json.loads(proc.stdout)
     except ValueError:

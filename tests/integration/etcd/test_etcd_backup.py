@@ -12,14 +12,14 @@ import subprocess
 def etcdctl(kit, pki, endpoint, *args):
     env = dict(os.environ, ETCDCTL_API="3", ETCDCTL_ENDPOINTS=endpoint, ETCDCTL_CACERT=pki.ca,
                ETCDCTL_CERT=pki.cert, ETCDCTL_KEY=pki.key)
-    return subprocess.run([kit.etcdctl] + list(args), env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([kit.etcdctl] + list(args), env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def offline_tool(kit, *args):
     """etcdutl on etcd >= 3.5, etcdctl on 3.4 (the same subcommands)."""
     tool = [kit.etcdutl] if kit.etcdutl else [kit.etcdctl]
     return subprocess.run(tool + list(args), env=dict(os.environ, ETCDCTL_API="3"),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_snapshot_status_restore(cluster, pki, tmp_path, etcd_kit):

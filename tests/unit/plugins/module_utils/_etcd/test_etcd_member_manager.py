@@ -103,7 +103,7 @@ def test_add_learner_only_then_idempotent():
     c = FakeCluster()
     res = manager(c).present("e4", PEER4, promote=False)
     assert res["changed"] and c.writes == [("add", PEER4[0], True)]
-    assert res["initial_cluster"].split(",")[-1] == "e4=https://10.0.0.4:2380"
+    assert res["initial_cluster"].rsplit(",", maxsplit=1)[-1] == "e4=https://10.0.0.4:2380"
     res = manager(c).present("e4", PEER4, promote=False)
     assert not res["changed"] and len(c.writes) == 1
 
