@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Measurements for the molecule scenario 'frontend' (runs on the controller, inside the lab namespace).
 
   probe   --out F --stop-file S      request https://VIP:PORT/whoami every --period s until S exists;
@@ -41,7 +41,7 @@ def request(host, port, path, connect_timeout=0.25, read_timeout=3.0):
         conn.close()
     finally:
         raw.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1]) if head else 0
     return status, body.decode(errors="replace").strip()
 
@@ -82,7 +82,7 @@ def switch(ip, state):
 def cmd_sample(args):
     seen = {}
     failures = 0
-    for _ in range(args.count):
+    for _request in range(args.count):
         r = whoami(args.vip, args.port)
         if r["ok"]:
             seen[r["backend"]] = seen.get(r["backend"], 0) + 1

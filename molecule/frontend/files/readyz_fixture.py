@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Test fixture standing in for a kube-apiserver (molecule scenario 'frontend').
 
 HTTPS on ADDRESS:6443:

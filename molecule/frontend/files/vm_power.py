@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Kill a lab VM hard and start it again on the same disk (molecule scenario 'frontend').
 
   kill NAME --save F    SIGKILL the VM's qemu (only a qemu of this lab instance), keep its argv in F;
