@@ -222,4 +222,3 @@ def build(settings: Settings, force: bool = False) -> str:
     mirror.write_manifest(manifest_path, manifest)
     log(f"done in {timings['total']} s")
     return manifest_path
-

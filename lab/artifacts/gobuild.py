@@ -84,7 +84,7 @@ def go_directive(gomod: str) -> str:
 
 def kubernetes_consumer_gomod(version: str, kubernetes_gomod: str) -> str:
     """go.mod of the consumer module that builds k8s.io/kubernetes at ``version``."""
-    _, minor, patch = parse_version(version)
+    minor, patch = parse_version(version)[1:]
     staging = staging_modules(kubernetes_gomod)
     lines = ["module quorum.lab/kubernetes-build", "", f"go {go_directive(kubernetes_gomod)}", ""]
     m = re.search(r"^godebug\s+(.+)$", kubernetes_gomod, re.M)
@@ -98,13 +98,13 @@ def kubernetes_consumer_gomod(version: str, kubernetes_gomod: str) -> str:
 
 def kubernetes_ldflags(version: str, build_date: str, commit: str = "") -> str:
     """-ldflags as upstream's hack/lib/version.sh sets them (plus -s -w, as releases are stripped)."""
-    major, minor, _ = parse_version(version)
+    major, minor = parse_version(version)[:2]
     flags = ["-s", "-w"]
     for pkg in VERSION_PACKAGES:
         values = {"gitVersion": version, "gitMajor": str(major), "gitMinor": str(minor),
-                  "gitTreeState": "clean", "buildDate": build_date}
-        if commit:
-            values["gitCommit"] = commit
+                  "gitTreeState": "clean", "buildDate": build_date,
+                  # Empty rather than the "$Format:%H$" placeholder when the proxy records no commit.
+                  "gitCommit": commit}
         flags += [f"-X {pkg}.{k}={v}" for k, v in sorted(values.items())]
     return " ".join(flags)
 

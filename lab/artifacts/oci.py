@@ -224,7 +224,7 @@ def build_blobs(image: Image, mtime: int, created: str) -> tuple[dict[str, bytes
 
 
 def index_for(image: Image, manifest_digest: str, manifest_size: int) -> dict:
-    _, tag = split_reference(image.reference)
+    tag = split_reference(image.reference)[1]
     return {
         "schemaVersion": 2,
         "mediaType": MEDIA_INDEX,

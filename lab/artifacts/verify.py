@@ -87,7 +87,7 @@ def verify(manifest_path: str) -> dict:
                 os.makedirs(os.path.dirname(bins[name]), exist_ok=True)
                 shutil.copyfile(os.path.join(root, entry["path"]), bins[name])
                 os.chmod(bins[name], 0o755)
-        for dirpath, _, files in os.walk(tmp):
+        for dirpath, _dirs, files in os.walk(tmp):
             if dirpath.startswith(os.path.join(tmp, "bin")):
                 continue
             for fname in files:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Import the mirror's images into containerd and compare them with kubeadm's list.
 
 Self-contained (Python 3 standard library, ``ctr``, optionally ``kubeadm``), so it
@@ -65,7 +64,7 @@ def ctr_major(ctr: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--mirror", required=True, help="mirror base URL or directory (holds images/index.json)")
     ap.add_argument("--address", default="/run/containerd/containerd.sock", help="containerd socket")
     ap.add_argument("--ctr", default="ctr")
