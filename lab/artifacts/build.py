@@ -117,8 +117,11 @@ def build(settings: Settings, force: bool = False) -> str:
                                     os.path.join(bin_dir, f"coredns-{pins.coredns_version}"))
     step("coredns", t0)
     t0 = time.monotonic()
-    pause = gobuild.build_pause(go, pins.pause_version, os.path.join(bin_dir, f"pause-{pins.pause_version}"))
+    gobuild.build_pause(go, pins.pause_version, os.path.join(bin_dir, f"pause-{pins.pause_version}"))
     step("pause", t0)
+    t0 = time.monotonic()
+    crictl = gobuild.build_crictl(go, version, bin_dir)
+    step("crictl", t0)
 
     kdir = os.path.join(bin_dir, f"kubernetes-{version}")
     edir = os.path.join(bin_dir, f"etcd-{pins.etcd_version}")
@@ -161,6 +164,14 @@ def build(settings: Settings, force: bool = False) -> str:
         rel = mirror.coredns_tarball_path(cv)
         digest, size = mirror.publish_file(root, rel, ctgz, "sum")
         artifacts.append(mirror.artifact("coredns", cv, "tarball", rel, digest, size, commit=coredns["commit"]))
+
+        if crictl:
+            xv = crictl["version"]
+            xtgz = os.path.join(tmp, mirror.crictl_tarball_name(xv))
+            _tar_gz(xtgz, [("crictl", os.path.join(crictl["dir"], "crictl"), 0o755)], mtime)
+            rel = mirror.crictl_tarball_path(xv)
+            digest, size = mirror.publish_file(root, rel, xtgz, "bare")
+            artifacts.append(mirror.artifact("crictl", xv, "tarball", rel, digest, size, commit=crictl["commit"]))
     step("publish-binaries", t0)
 
     # Userland from Debian for kube-proxy and the test image.
@@ -208,7 +219,8 @@ def build(settings: Settings, force: bool = False) -> str:
         "key": key,
         "kubernetes_version": version,
         "pins": {"etcd": pins.etcd_version, "etcd_image_tag": pins.etcd_image_tag,
-                 "coredns": pins.coredns_version, "pause": pins.pause_version},
+                 "coredns": pins.coredns_version, "pause": pins.pause_version,
+                 "crictl": crictl["version"] if crictl else None},
         "kubernetes_commit": kube.get("commit", ""),
         "build_date": created,
         "go": go.version(),

@@ -308,3 +308,50 @@ def build_pause(go: Go, version: str, outdir: str) -> dict:
     os.replace(tmp, outdir)
     _write_stamp(outdir, stamp)
     return facts
+
+
+def crictl_candidates(kubernetes_version: str) -> list[str]:
+    """cri-tools releases to try, best first: the same minor, the next, the previous."""
+    minor = parse_version(kubernetes_version)[1]
+    return [f"v1.{minor}.0", f"v1.{minor + 1}.0", f"v1.{minor - 1}.0"]
+
+
+def build_crictl(go: Go, kubernetes_version: str, bin_root: str) -> dict | None:
+    """crictl from sigs.k8s.io/cri-tools, the first candidate the proxy and checksum database serve.
+
+    Returns None (and logs why) when none is available: crictl is a debugging aid, not required.
+    """
+    info = None
+    for version in crictl_candidates(kubernetes_version):
+        try:
+            info = go.module("sigs.k8s.io/cri-tools", version)
+            break
+        except GoBuildError as exc:
+            go.log(f"crictl {version} not usable: {str(exc).strip().splitlines()[-1][:200]}")
+    if info is None:
+        return None
+    version = info.version
+    outdir = os.path.join(bin_root, f"crictl-{version}")
+    ldflags = f"-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version={version}"
+    stamp = {"version": version, "ldflags": ldflags, "go": go.version()}
+    facts = {"version": version, "commit": info.commit, "build_date": info.time, "dir": outdir}
+    if _stamp_ok(outdir, stamp, ["crictl"]):
+        return facts
+    srcdir = os.path.join(go.cache_root, "src", f"crictl-{version}")
+    with open(info.gomod, encoding="utf-8") as f:
+        godir = go_directive(f.read())
+    gomod = f"module quorum.lab/crictl-build\n\ngo {godir}\n\nrequire sigs.k8s.io/cri-tools {version}\n"
+    _consumer(srcdir, gomod, ["sigs.k8s.io/cri-tools/cmd/crictl"])
+    t0 = time.monotonic()
+    go.run(["mod", "tidy"], cwd=srcdir)
+    tmp = outdir + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    go.log(f"building crictl {version}")
+    go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", os.path.join(tmp, "crictl"),
+            "sigs.k8s.io/cri-tools/cmd/crictl"], cwd=srcdir)
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.replace(tmp, outdir)
+    _write_stamp(outdir, stamp)
+    facts["seconds"] = round(time.monotonic() - t0, 1)
+    return facts

@@ -40,6 +40,14 @@ def coredns_tarball_path(version: str, arch: str = ARCH) -> str:
     return f"github.com/coredns/coredns/releases/download/{version}/coredns_{bare}_linux_{arch}.tgz"
 
 
+def crictl_tarball_name(version: str, arch: str = ARCH) -> str:
+    return f"crictl-{version}-linux-{arch}.tar.gz"
+
+
+def crictl_tarball_path(version: str, arch: str = ARCH) -> str:
+    return f"github.com/kubernetes-sigs/cri-tools/releases/download/{version}/{crictl_tarball_name(version, arch)}"
+
+
 def image_path(filename: str) -> str:
     return f"images/{filename}"
 

@@ -50,6 +50,7 @@ VERSION_CHECKS = {
     "etcdctl": (["version"], r"etcdctl version: {v}\b"),
     "etcdutl": (["version"], r"etcdutl version: {v}\b"),
     "coredns": (["-version"], r"CoreDNS-{v}\b"),
+    "crictl": (["--version"], r"crictl version {v}$"),
 }
 
 
@@ -96,8 +97,11 @@ def verify(manifest_path: str) -> dict:
         pins = manifest["pins"]
         want = {n: version for n in VERSION_CHECKS}
         want.update({"etcd": pins["etcd"].lstrip("v"), "etcdctl": pins["etcd"].lstrip("v"),
-                     "etcdutl": pins["etcd"].lstrip("v"), "coredns": pins["coredns"].lstrip("v")})
+                     "etcdutl": pins["etcd"].lstrip("v"), "coredns": pins["coredns"].lstrip("v"),
+                     "crictl": pins.get("crictl") or ""})
         for name in VERSION_CHECKS:
+            if name == "crictl" and not pins.get("crictl"):
+                continue
             if name not in bins:
                 add(f"{name} present", False, "missing from the mirror")
                 continue

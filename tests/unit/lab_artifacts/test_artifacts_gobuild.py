@@ -85,3 +85,7 @@ def test_toolchain_hashes(tmp_path):
     assert toolchain.parse_go_version("go version go1.26.8 linux/amd64") == (1, 26, 8)
     assert toolchain.parse_go_version("go version go1.25 linux/amd64") == (1, 25, 0)
     assert toolchain.parse_go_version("nothing") is None
+
+
+def test_crictl_candidates():
+    assert gobuild.crictl_candidates("v1.35.8") == ["v1.35.0", "v1.36.0", "v1.34.0"]

@@ -71,3 +71,8 @@ def test_expected_references_match_kubeadm_naming():
         "registry.k8s.io/kube-apiserver:v1.35.8", "registry.k8s.io/kube-controller-manager:v1.35.8",
         "registry.k8s.io/kube-proxy:v1.35.8", "registry.k8s.io/kube-scheduler:v1.35.8",
         "registry.k8s.io/pause:3.10.1"])
+
+
+def test_crictl_path():
+    assert mirror.crictl_tarball_path("v1.36.0") == \
+        "github.com/kubernetes-sigs/cri-tools/releases/download/v1.36.0/crictl-v1.36.0-linux-amd64.tar.gz"
