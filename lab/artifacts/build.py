@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import io
@@ -81,7 +82,14 @@ def kubeadm_image_list(kubeadm: str, version: str) -> list[str]:
 
 
 def build(settings: Settings, force: bool = False) -> str:
-    """Build what is missing and return the path of manifest.json."""
+    """Build what is missing and return the path of manifest.json (one build at a time per home)."""
+    os.makedirs(settings.cache_dir, exist_ok=True)
+    with open(os.path.join(settings.cache_dir, ".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(settings, force)
+
+
+def _build(settings: Settings, force: bool) -> str:
     root = settings.mirror_dir
     manifest_path = os.path.join(root, "manifest.json")
     key = cache_key(settings)
