@@ -184,7 +184,9 @@ def ensure(paths: config.Paths, *, force: bool = False) -> Image:
     for attempt in (1, 2):  # a mirror hiccup should not cost a whole lab run
         if root.exists():
             shutil.rmtree(root)
-        with build_log.open("w") as fh:
+        with build_log.open("w" if attempt == 1 else "a") as fh:
+            fh.write(f"=== attempt {attempt}\n")
+            fh.flush()
             rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False).returncode
         if rc == 0:
             break

@@ -159,17 +159,32 @@ def ssh_argv(paths: config.Paths, ip: str, command: list[str] | None = None) -> 
     return ["ssh", "-i", str(paths.ssh_key), *SSH_OPTS, f"root@{ip}", *(command or [])]
 
 
-def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, deadline: float) -> float:
-    """Seconds until ``node`` answers over SSH; LabError when it dies or the deadline passes."""
+def boot_deadline(started: float, now: float, last_progress: float, timeout: float, hard_max: float) -> bool:
+    """True when a boot must be given up: past ``timeout`` and without console output for 120 s,
+    or past ``hard_max`` whatever happens (a loaded host slows TCG guests many times)."""
+    if now - started > hard_max:
+        return True
+    return now - started > timeout and now - last_progress > 120
+
+
+def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float) -> float:
+    """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline)."""
     t0 = time.monotonic()
+    console = paths.vm_dir(node.name) / "console.log"
+    last_size, last_progress = -1, t0
     while True:
         proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, check=False)
         if proc.returncode == 0:
             return time.monotonic() - t0
         if not pid_alive(pid):
             raise config.LabError(f"{node.name}: QEMU exited during boot")
-        if time.monotonic() > deadline:
-            raise config.LabError(f"{node.name}: no SSH on {node.ip} after {int(time.monotonic() - t0)} s")
+        now = time.monotonic()
+        size = console.stat().st_size if console.exists() else 0
+        if size != last_size:
+            last_size, last_progress = size, now
+        if boot_deadline(t0, now, last_progress, timeout, hard_max):
+            raise config.LabError(f"{node.name}: no SSH on {node.ip} after {int(now - t0)} s "
+                                  f"(console silent for {int(now - last_progress)} s)")
         time.sleep(2)
 
 
@@ -197,9 +212,8 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
                 f"lab instance {paths.instance!r} runs topology {state['topology']!r}: run 'lab down' first "
                 f"(or choose another instance with QUORUM_LAB_INSTANCE)")
         log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
-        deadline = time.monotonic() + 120
         for node in node_list:
-            wait_ssh(paths, ns, node, state["vms"][node.name]["pid"], deadline)
+            wait_ssh(paths, ns, node, state["vms"][node.name]["pid"], 120, 300)
         write_inventory(paths, topo, node_list)
         return state
     check_host()
@@ -230,8 +244,8 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         vault.initialise(paths, ns, state["vault_pid"])
         log(f"OpenBao up at {config.VAULT_ADDR} (initialised, unsealed)")
         timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or (240 + 60 * len(node_list))
-        deadline = t_boot + timeout
-        boot_times = wait_all(paths, ns, node_list, state, deadline)
+        hard_max = max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
+        boot_times = wait_all(paths, ns, node_list, state, timeout, hard_max)
         state["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
         state["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
         state["build_seconds"] = round(build_seconds, 1)
@@ -242,6 +256,7 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         down(paths, quiet=True)
         raise
     write_inventory(paths, topo, node_list)
+    record_figures(paths, state, node_list)
     log(f"lab {paths.instance!r} up: {len(node_list)} VMs ({accel}) in {state['boot_all_seconds']} s; inventory {paths.inventory}")
     return state
 
@@ -266,12 +281,13 @@ def build_assets(paths: config.Paths) -> image.Image:
     return img
 
 
-def wait_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any], deadline: float) -> dict[str, float]:
+def wait_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any],
+             timeout: float, hard_max: float) -> dict[str, float]:
     t0 = time.monotonic()
     results: dict[str, float] = {}
     failures: list[str] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list)) as pool:
-        futures = {pool.submit(wait_ssh, paths, ns, n, state["vms"][n.name]["pid"], deadline): n for n in node_list}
+        futures = {pool.submit(wait_ssh, paths, ns, n, state["vms"][n.name]["pid"], timeout, hard_max): n for n in node_list}
         for fut in concurrent.futures.as_completed(futures):
             node = futures[fut]
             try:
@@ -283,6 +299,23 @@ def wait_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
     if failures:
         raise config.LabError("VMs did not come up:\n" + "\n".join(failures))
     return results
+
+
+def record_figures(paths: config.Paths, state: dict[str, Any], node_list: list[topology.Node]) -> None:
+    """Boot figures of this run: $QUORUM_LAB_HOME/results/lab-up-<topology>.json."""
+    try:
+        load1 = os.getloadavg()[0]
+    except OSError:
+        load1 = -1.0
+    figures = {
+        "topology": state["topology"], "instance": paths.instance, "accel": state["accel"], "vms": len(node_list),
+        "build_or_reuse_seconds": state.get("build_seconds"), "boot_all_seconds": state.get("boot_all_seconds"),
+        "boot_seconds": state.get("boot_seconds"), "rss_mib": {n.name: rss_mib(state["vms"][n.name]["pid"]) for n in node_list},
+        "memory_mib": {n.name: n.size.memory_mib for n in node_list}, "host_load1_at_end": round(load1, 1),
+        "host_cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    paths.results.mkdir(parents=True, exist_ok=True)
+    write_atomic(paths.results / f"lab-up-{state['topology']}-{paths.instance}.json", json.dumps(figures, indent=2) + "\n")
 
 
 def start_mirror(paths: config.Paths, ns: str) -> int:

@@ -38,11 +38,13 @@ def kernel_cmdline(node: Node, authorized_key: str) -> str:
     )
 
 
-def accel_args(accel: str, size: config.Size) -> list[str]:
+def accel_args(accel: str, size: config.Size, env: dict[str, str] | None = None) -> list[str]:
+    env = os.environ if env is None else env
     if accel == "kvm":
         return ["-accel", "kvm", "-cpu", "host"]
     if accel == "tcg":
-        return ["-accel", f"tcg,thread=multi,tb-size={size.tb_size_mib}", "-cpu", "max"]
+        cpu = env.get("QUORUM_LAB_TCG_CPU") or "max"
+        return ["-accel", f"tcg,thread=multi,tb-size={size.tb_size_mib}", "-cpu", cpu]
     raise config.LabError(f"unknown accelerator {accel!r} (kvm or tcg)")
 
 

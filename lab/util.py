@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -108,5 +109,22 @@ def tail(path: Path, lines: int = 40) -> str:
         data = path.read_bytes()[-64 * 1024 :]
     except OSError:
         return f"(no console log at {path})"
-    text = data.decode(errors="replace").replace("\r", "")
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(clean_console(data.decode(errors="replace"))[-lines:])
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1bM")
+
+
+def clean_console(text: str) -> list[str]:
+    """Console lines without colour codes; systemd's spinner lines collapsed to the last one."""
+    out: list[str] = []
+    for raw in text.replace("\r", "\n").splitlines():
+        line = _ANSI.sub("", raw).rstrip()
+        if not line:
+            continue
+        spinner = "start running (" in line or "tart running (" in line
+        if spinner and out and ("start running (" in out[-1] or "tart running (" in out[-1]):
+            out[-1] = line
+        else:
+            out.append(line)
+    return out

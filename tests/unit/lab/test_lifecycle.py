@@ -63,3 +63,34 @@ def test_ssh_argv_uses_the_lab_key(paths):
     assert argv[:3] == ["ssh", "-i", str(paths.ssh_key)]
     assert argv[-2:] == ["root@10.231.0.61", "true"]
     assert "BatchMode=yes" in argv
+
+
+def test_boot_deadline():
+    # within the timeout: never give up
+    assert not lifecycle.boot_deadline(0, 100, 0, timeout=300, hard_max=1800)
+    # past the timeout but the console still moves: keep waiting
+    assert not lifecycle.boot_deadline(0, 500, 450, timeout=300, hard_max=1800)
+    # past the timeout and silent for more than 120 s: give up
+    assert lifecycle.boot_deadline(0, 500, 370, timeout=300, hard_max=1800)
+    # past the hard maximum: give up even while it talks
+    assert lifecycle.boot_deadline(0, 1801, 1800, timeout=300, hard_max=1800)
+
+
+def test_console_tail_is_readable(tmp_path):
+    from lab import util
+
+    log = tmp_path / "console.log"
+    log.write_bytes(
+        b"[    1.0] Linux version 6.12\r\n"
+        b"\x1b[0;32m  OK  \x1b[0m] Reached target local-fs.target\r\n"
+        b"\x1bM\x1b[K[ \x1b[0;31m*\x1b[0m] (1 of 3) Job systemd-udevd.service/start running (1min 2s / 5min)\r\n"
+        b"\x1bM\x1b[K[ \x1b[0;31m*\x1b[0m] (1 of 3) Job systemd-udevd.service/start running (1min 3s / 5min)\r\n"
+        b"login:\r\n"
+    )
+    assert util.tail(log, 10).splitlines() == [
+        "[    1.0] Linux version 6.12",
+        "  OK  ] Reached target local-fs.target",
+        "[ *] (1 of 3) Job systemd-udevd.service/start running (1min 3s / 5min)",
+        "login:",
+    ]
+    assert util.tail(tmp_path / "missing.log").startswith("(no console log")
