@@ -45,7 +45,7 @@ def generate(spec):
     """Return the data dict to store in KV for a generate spec (dict with 'type' and options)."""
     kind = spec.get("type")
     if kind == "random":
-        length = int(spec.get("length") or 32)
+        length = int(32 if spec.get("length") is None else spec["length"])
         alphabet = spec.get("alphabet") or DEFAULT_ALPHABET
         if length < 1:
             raise VaultConfigError("generate.length must be at least 1, got %d" % length)
