@@ -9,11 +9,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from lab import config, image, inventory, mirror, net, qemu, topology, vault
+from lab.slots import BootSlots, slot_count
 from lab.util import log, pid_alive, pid_cmdline, read_json, run, tail, write_atomic
 
 SSH_OPTS = [
@@ -235,17 +237,14 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         net.ensure(ns)
         state["mirror_pid"] = start_mirror(paths, ns)
         save_state(paths, state)
-        t_boot = time.monotonic()
-        for node in node_list:
-            state["vms"][node.name] = start_vm(paths, ns, node, img, accel, pubkey)
-            save_state(paths, state)
         state["vault_pid"] = vault.start(paths, ns)
         save_state(paths, state)
         vault.initialise(paths, ns, state["vault_pid"])
         log(f"OpenBao up at {config.VAULT_ADDR} (initialised, unsealed)")
-        timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or (240 + 60 * len(node_list))
+        timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or 300
         hard_max = max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
-        boot_times = wait_all(paths, ns, node_list, state, timeout, hard_max)
+        t_boot = time.monotonic()
+        boot_times = boot_all(paths, ns, node_list, state, img, accel, pubkey, timeout, hard_max)
         state["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
         state["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
         state["build_seconds"] = round(build_seconds, 1)
@@ -281,19 +280,29 @@ def build_assets(paths: config.Paths) -> image.Image:
     return img
 
 
-def wait_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any],
-             timeout: float, hard_max: float) -> dict[str, float]:
-    t0 = time.monotonic()
+def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any], img: image.Image,
+             accel: str, pubkey: str, timeout: float, hard_max: float) -> dict[str, float]:
+    """Start every VM (each holding a machine-wide boot slot until it answers SSH); seconds to SSH per VM."""
+    slots = BootSlots(paths.home / "locks", slot_count())
+    lock = threading.Lock()
     results: dict[str, float] = {}
     failures: list[str] = []
+
+    def boot_one(node: topology.Node) -> float:
+        with slots.acquire(on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)")):
+            vm = start_vm(paths, ns, node, img, accel, pubkey)
+            with lock:
+                state["vms"][node.name] = vm
+                save_state(paths, state)
+            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list)) as pool:
-        futures = {pool.submit(wait_ssh, paths, ns, n, state["vms"][n.name]["pid"], timeout, hard_max): n for n in node_list}
+        futures = {pool.submit(boot_one, n): n for n in node_list}
         for fut in concurrent.futures.as_completed(futures):
             node = futures[fut]
             try:
-                fut.result()
-                results[node.name] = time.monotonic() - t0
-                log(f"{node.name} ({node.ip}) answers SSH after {results[node.name]:.1f} s")
+                results[node.name] = fut.result()
+                log(f"{node.name} ({node.ip}) answers SSH {results[node.name]:.1f} s after QEMU started")
             except config.LabError as exc:
                 failures.append(f"{exc}\n--- console tail of {node.name} ---\n{tail(paths.vm_dir(node.name) / 'console.log', 30)}")
     if failures:
