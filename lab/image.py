@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import config
-from lab.util import log, run, sha256_file, stable_hash, tail, write_atomic
+from lab.util import file_lock, log, run, sha256_file, stable_hash, tail, write_atomic
 
 # Bump when the build steps below change in a way the recipe does not show.
 BUILDER_VERSION = 2
@@ -146,7 +146,16 @@ def current(paths: config.Paths) -> Image:
 
 
 def ensure(paths: config.Paths, *, force: bool = False) -> Image:
-    """Build the image unless a complete one with the same recipe exists."""
+    """Build the image unless a complete one with the same recipe exists (one builder at a time)."""
+    img = current(paths)
+    if img.complete() and not force:
+        log(f"image {img.key} cached at {img.directory}")
+        return img
+    with file_lock(paths.images / ".build.lock", "the guest image"):
+        return _ensure_locked(paths, force=force)
+
+
+def _ensure_locked(paths: config.Paths, *, force: bool) -> Image:
     rec = recipe()
     key = image_key(rec)
     img = Image(paths.images / key, key)

@@ -48,6 +48,8 @@ def build(
         "ansible_user": "root",
         "ansible_ssh_private_key_file": str(ssh_key),
         "ansible_python_interpreter": "/usr/bin/python3",
+        # every lab VM gets fresh host keys at each boot: known_hosts would only get in the way
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
         "quorum_lab_topology": topo,
         "quorum_lab_instance": instance,
         "quorum_cluster_name": cluster,

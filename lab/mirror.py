@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from lab import config, image
-from lab.util import log, run, stable_hash, write_atomic
+from lab.util import file_lock, log, run, stable_hash, write_atomic
 
 PACKAGES_FILE = Path(__file__).resolve().parent / "mirror-packages.txt"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -76,7 +76,15 @@ def is_current(paths: config.Paths) -> bool:
 
 
 def ensure(paths: config.Paths, *, force: bool = False) -> Path:
-    """Build or reuse the apt repository; return its root directory."""
+    """Build or reuse the apt repository; return its root directory (one builder at a time)."""
+    if not force and is_current(paths):
+        log(f"apt mirror cached at {paths.debian_repo}")
+        return paths.debian_repo
+    with file_lock(paths.cache / "apt-mirror.lock", "the apt mirror"):
+        return _ensure_locked(paths, force=force)
+
+
+def _ensure_locked(paths: config.Paths, *, force: bool) -> Path:
     packages = sorted(set(read_packages()) | set(image.IMAGE_PACKAGES))
     upstream = image.debian_mirror()
     key = mirror_key(packages, upstream)
@@ -99,9 +107,11 @@ def ensure(paths: config.Paths, *, force: bool = False) -> Path:
     debs = sorted(archives.glob("*.deb"))
     # which debs does the current resolution want? (older ones stay in the cache but not in the repo)
     wanted = _resolved_files(opts, packages)
-    pool = repo / "pool" / "main"
-    if repo.exists():
-        shutil.rmtree(repo)
+    # build beside the live repository and swap, so running labs never see a half-built one
+    staging = repo.with_name(".debian-new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    pool = staging / "pool" / "main"
     pool.mkdir(parents=True)
     count = 0
     for deb in debs:
@@ -113,9 +123,17 @@ def ensure(paths: config.Paths, *, force: bool = False) -> Path:
         except OSError:
             shutil.copy2(deb, target)
         count += 1
-    _index(repo)
-    write_atomic(stamp, json.dumps({"key": key, "packages": packages, "debs": count, "upstream": upstream,
-                                    "build_seconds": round(time.monotonic() - t0, 1)}, indent=2))
+    _index(staging)
+    write_atomic(staging / "lab-mirror.json", json.dumps({"key": key, "packages": packages, "debs": count, "upstream": upstream,
+                                                          "build_seconds": round(time.monotonic() - t0, 1)}, indent=2))
+    old = repo.with_name(".debian-old")
+    if old.exists():
+        shutil.rmtree(old)
+    if repo.exists():
+        repo.rename(old)
+    staging.rename(repo)
+    if old.exists():
+        shutil.rmtree(old)
     log(f"apt mirror built: {count} .deb files in {round(time.monotonic() - t0, 1)} s")
     return repo
 
