@@ -16,7 +16,7 @@ description:
     the controller; it travels as a module argument (with pipelining, over the connection's standard input).
   - The content is never returned or shown in a diff; the diff names the file and whether its content changes.
 author:
-  - quorum.k8s contributors
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:

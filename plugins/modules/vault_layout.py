@@ -23,7 +23,7 @@ description:
   - With O(prune=true), deletes the AppRole roles of this cluster whose host is no longer in O(hosts).
   - Needs an administrative token (mounts, policies, auth methods); run it on the controller.
 author:
-  - quorum.k8s contributors
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - quorum.k8s.vault
   - quorum.k8s.vault.ATTRIBUTES

@@ -19,7 +19,7 @@ description:
   - Runs where Vault is reachable with hvac, normally the controller (C(delegate_to=localhost));
     the role M(quorum.k8s.secret_file) writes the files on the node. The role C(quorum.k8s.vault_cert) does both.
 author:
-  - quorum.k8s contributors
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - quorum.k8s.vault
   - quorum.k8s.vault.ATTRIBUTES
@@ -65,7 +65,7 @@ options:
     type: bool
     default: false
 notes:
-  - In check mode nothing is issued; RV(changed) and RV(reason) tell whether it would be.
+  - In check mode nothing is issued; C(changed) and RV(reason) tell whether it would be.
 """
 
 EXAMPLES = r"""

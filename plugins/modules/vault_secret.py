@@ -19,7 +19,7 @@ description:
     shows it censored, even at C(-vvv), while C(register) still receives RV(secret). Still set C(no_log) on the task.
   - "Run it on the controller (C(delegate_to: localhost), C(run_once: true)) and pass the result to roles as a no_log variable."
 author:
-  - quorum.k8s contributors
+  - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:
   - quorum.k8s.vault
   - quorum.k8s.vault.ATTRIBUTES

@@ -138,8 +138,8 @@ class Bootstrap(object):
             if self.check_mode:
                 self.pending.add(path)
             if self._change("mount", path, kind):
-                self.client.write("sys/mounts/" + path, {"type": kind, "options": options or {},
-                                                        "config": config, "description": description})
+                body = {"type": kind, "options": options or {}, "config": config, "description": description}
+                self.client.write("sys/mounts/" + path, body)
             return
         if have.get("type") != kind or (options and options.get("version") and
                                         str((have.get("options") or {}).get("version")) != str(options["version"])):
@@ -213,8 +213,8 @@ class Bootstrap(object):
                 self.client.write("%s/data/%s" % (self.layout.kv, path), {"data": material, "options": {"cas": 0}})
             except VaultError as exc:
                 raise VaultError("the %s CA of %s was generated but its key could not be stored at %s/data/%s "
-                                 "(%s): delete the mount's issuer and run again" % (name, mount, self.layout.kv,
-                                                                                      path, exc))
+                                 "(%s): delete the mount's issuer and run again"
+                                 % (name, mount, self.layout.kv, path, exc))
             return "%s/%s" % (self.layout.kv, path)
         return None
 

@@ -97,11 +97,11 @@ def _login(openbao, root, host):
 def test_worker_token_is_refused_etcd_issuance_and_other_classes(bootstrap_runs, openbao, root):
     root.secrets.kv.v2.create_or_update_secret(path="worker/probe", secret={"v": "1"}, mount_point=KV)
     token = _login(openbao, root, "w1")
-    status, _ = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER, {"common_name": "w1"},
-                            token=token, expect=None)
+    status, dummy = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER, {"common_name": "w1"},
+                                token=token, expect=None)
     assert status == 403
     for path in ("control_plane/bootstrap-token", "frontend/vrrp-auth", "control_plane/kubernetes-ca"):
-        status, _ = openbao.api("GET", "%s/data/%s" % (KV, path), token=token, expect=None)
+        status, dummy = openbao.api("GET", "%s/data/%s" % (KV, path), token=token, expect=None)
         assert status == 403, path
     status, answer = openbao.api("GET", "%s/data/worker/probe" % KV, token=token, expect=None)
     assert status == 200 and answer["data"]["data"] == {"v": "1"}
@@ -112,8 +112,8 @@ def test_etcd_token_may_issue_etcd_but_not_kubernetes(bootstrap_runs, openbao, r
     status, answer = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER,
                                  {"common_name": "etcd1", "ip_sans": "10.1.0.4"}, token=token, expect=None)
     assert status == 200 and "BEGIN CERTIFICATE" in answer["data"]["certificate"]
-    status, _ = openbao.api("POST", "quorum/%s/k8s-pki/issue/admin" % CLUSTER, {"common_name": "x"},
-                            token=token, expect=None)
+    status, dummy = openbao.api("POST", "quorum/%s/k8s-pki/issue/admin" % CLUSTER, {"common_name": "x"},
+                                token=token, expect=None)
     assert status == 403
 
 
@@ -122,8 +122,8 @@ def test_orchestrator_may_mint_node_secret_ids_but_not_manage_vault(bootstrap_ru
     status, answer = openbao.api("POST", "auth/quorum-nodes/role/%s--w1/secret-id" % CLUSTER, {}, token=token,
                                  expect=None)
     assert status == 200 and answer["data"]["secret_id"]
-    status, _ = openbao.api("POST", "sys/policies/acl/evil", {"policy": 'path "*" {capabilities=["sudo"]}'},
-                            token=token, expect=None)
+    status, dummy = openbao.api("POST", "sys/policies/acl/evil", {"policy": 'path "*" {capabilities=["sudo"]}'},
+                                token=token, expect=None)
     assert status == 403
 
 

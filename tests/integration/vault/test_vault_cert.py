@@ -115,8 +115,8 @@ def test_etcd_ca_key_never_leaves_vault(openbao, layout):
     for issuer in issuers:
         data = root.read("quorum/%s/etcd-pki/issuer/%s" % (CLUSTER, issuer))["data"]
         assert "private_key" not in data
-    status, _ = openbao.api("GET", "quorum/%s/etcd-pki/key/%s" % (CLUSTER, data["key_id"]), expect=None)
-    assert status == 200 and "BEGIN" not in str(_)
+    status, answer = openbao.api("GET", "quorum/%s/etcd-pki/key/%s" % (CLUSTER, data["key_id"]), expect=None)
+    assert status == 200 and "BEGIN" not in str(answer)
 
 
 def test_apiserver_etcd_client_role_only_issues_its_name(openbao, layout):
@@ -126,8 +126,8 @@ def test_apiserver_etcd_client_role_only_issues_its_name(openbao, layout):
     from cryptography.x509.oid import NameOID
     assert [a.value for a in parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == ["kube-apiserver-etcd-client"]
     assert [a.value for a in parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == ["system:masters"]
-    status, _ = openbao.api("POST", "quorum/%s/etcd-pki/issue/apiserver-etcd-client" % CLUSTER,
-                            {"common_name": "admin"}, expect=None)
+    status, answer = openbao.api("POST", "quorum/%s/etcd-pki/issue/apiserver-etcd-client" % CLUSTER,
+                                 {"common_name": "admin"}, expect=None)
     assert status == 400
 
 

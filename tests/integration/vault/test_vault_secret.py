@@ -101,18 +101,18 @@ def test_generate_read_rotate(openbao, root, inventory, tmp_path):
     assert recap(out)["localhost"]["failed"] == 0
     with pytest.raises(hvac.exceptions.InvalidPath):
         read(root, "gen/token")  # check mode wrote nothing
-    token, _ = read(root, "gen/bootstrap_token")
+    token, dummy = read(root, "gen/bootstrap_token")
     assert re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", token["value"])
     random, version = read(root, "gen/random")
     assert version == 2 and re.fullmatch(r"[xyz]{12}", random["value"])
-    key, _ = read(root, "gen/base64_key")
+    key, dummy = read(root, "gen/base64_key")
     assert len(base64.b64decode(key["value"])) == 32
-    rsa_pair, _ = read(root, "gen/rsa")
+    rsa_pair, dummy = read(root, "gen/rsa")
     private = serialization.load_pem_private_key(rsa_pair["private_key"].encode(), None)
     assert private.key_size == 2048
     public = serialization.load_pem_public_key(rsa_pair["public_key"].encode())
     assert public.public_numbers() == private.public_key().public_numbers()
-    ec_pair, _ = read(root, "gen/ecdsa")
+    ec_pair, dummy = read(root, "gen/ecdsa")
     assert serialization.load_pem_private_key(ec_pair["private_key"].encode(), None).curve.name == "secp384r1"
     # -vvv printed none of the values
     for value in (token["value"], key["value"], random["value"], "".join(rsa_pair["private_key"].splitlines()[1:3])):
@@ -147,7 +147,7 @@ RACE = """
 
 def test_two_ansible_runs_converge(openbao, root, inventory, tmp_path):
     book = playbook_file(tmp_path, "race.yml", RACE % dict(mount=MOUNT))
-    procs = [start_playbook(openbao, inventory, book) for _ in range(2)]
+    procs = [start_playbook(openbao, inventory, book) for dummy in range(2)]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     for proc, out in zip(procs, outs):
         assert proc.returncode == 0, out[-3000:]
@@ -174,7 +174,7 @@ def test_threads_converge_on_one_value(openbao, root):
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for dummy in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -246,7 +246,7 @@ def test_errors_are_one_message_without_traceback(openbao, root, inventory, tmp_
 
 
 def test_sealed_server_is_named(openbao, inventory, tmp_path):
-    text = (ERRORS.split("    - name: Bad token")[0] % dict(mount=MOUNT, closed=0)).replace(
+    text = (ERRORS.split("    - name: Bad token", maxsplit=1)[0] % dict(mount=MOUNT, closed=0)).replace(
         "url: https://127.0.0.1:0", "url: %s" % openbao.addr)
     book = playbook_file(tmp_path, "sealed.yml", text)
     openbao.seal()

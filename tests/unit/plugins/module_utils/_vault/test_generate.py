@@ -20,7 +20,7 @@ def test_random_values_differ():
 
 
 def test_bootstrap_token_format():
-    for _ in range(20):
+    for dummy in range(20):
         assert re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", generate({"type": "bootstrap_token"})["value"])
 
 

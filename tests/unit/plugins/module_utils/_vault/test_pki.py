@@ -58,6 +58,6 @@ def test_issue_sends_names_and_returns_chain():
                              "serial_number": "01", "expiration": 1}}
     client = Client()
     cert = issue(client, "quorum/c/etcd-pki", "peer", "etcd1", ["a", "b"], ["10.0.0.1"], "24h")
-    assert client.call == ("quorum/c/etcd-pki/issue/peer", {"common_name": "etcd1", "format": "pem",
-                                                             "alt_names": "a,b", "ip_sans": "10.0.0.1", "ttl": "24h"})
+    expected = {"common_name": "etcd1", "format": "pem", "alt_names": "a,b", "ip_sans": "10.0.0.1", "ttl": "24h"}
+    assert client.call == ("quorum/c/etcd-pki/issue/peer", expected)
     assert cert["ca_chain"] == ["I", "R"] and cert["private_key"] == "K"
