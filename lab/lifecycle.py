@@ -23,7 +23,7 @@ SSH_OPTS = [
     "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null",
     "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=5",
+    "-o", "ConnectTimeout=30",  # sshd on a busy TCG guest can take many seconds to send its banner
 ]
 
 
@@ -169,20 +169,25 @@ def boot_deadline(started: float, now: float, last_progress: float, timeout: flo
     return now - started > timeout and now - last_progress > 120
 
 
+def sshd_listening(ssh_stderr: str) -> bool:
+    """ssh got a TCP connection (the guest is up, only slow): keep waiting even if the console is quiet."""
+    return any(sign in ssh_stderr for sign in ("banner exchange", "Permission denied", "Connection closed by", "Connection reset by"))
+
+
 def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float) -> float:
     """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline)."""
     t0 = time.monotonic()
     console = paths.vm_dir(node.name) / "console.log"
     last_size, last_progress = -1, t0
     while True:
-        proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, check=False)
+        proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             return time.monotonic() - t0
         if not pid_alive(pid):
             raise config.LabError(f"{node.name}: QEMU exited during boot")
         now = time.monotonic()
         size = console.stat().st_size if console.exists() else 0
-        if size != last_size:
+        if size != last_size or sshd_listening(proc.stderr):
             last_size, last_progress = size, now
         if boot_deadline(t0, now, last_progress, timeout, hard_max):
             raise config.LabError(f"{node.name}: no SSH on {node.ip} after {int(now - t0)} s "

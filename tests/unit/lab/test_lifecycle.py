@@ -94,3 +94,11 @@ def test_console_tail_is_readable(tmp_path):
         "login:",
     ]
     assert util.tail(tmp_path / "missing.log").startswith("(no console log")
+
+
+def test_sshd_listening_from_ssh_errors():
+    assert lifecycle.sshd_listening("Connection timed out during banner exchange\nConnection to 10.231.0.61 port 22 timed out")
+    assert lifecycle.sshd_listening("root@10.231.0.61: Permission denied (publickey).")
+    assert not lifecycle.sshd_listening("ssh: connect to host 10.231.0.61 port 22: Connection refused")
+    assert not lifecycle.sshd_listening("ssh: connect to host 10.231.0.61 port 22: No route to host")
+    assert not lifecycle.sshd_listening("ssh: connect to host 10.231.0.61 port 22: Connection timed out")
