@@ -21,6 +21,7 @@ KINDS: dict[str, tuple[str | None, str, int]] = {
 
 # topology -> (etcd topology, [(kind, count)], description)
 TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
+    "single": ("stacked", [("node", 1)], "1 plain VM (group nodes): quick checks, boot figures"),
     "smoke": ("stacked", [("node", 3)], "3 plain VMs (group nodes)"),
     "minimal": ("stacked", [("fe", 1), ("cp", 1), ("worker", 1)], "1 frontend, 1 control plane, 1 worker"),
     "frontend": ("stacked", [("fe", 2), ("be", 3)], "2 frontends + 3 small backends (group control_plane)"),

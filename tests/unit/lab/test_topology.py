@@ -7,6 +7,7 @@ import pytest
 from lab import config, topology
 
 EXPECTED_COUNTS = {
+    "single": {"nodes": 1},
     "smoke": {"nodes": 3},
     "minimal": {"frontend": 1, "control_plane": 1, "worker": 1},
     "frontend": {"frontend": 2, "control_plane": 3},
