@@ -176,7 +176,10 @@ def cmd_outage(args):
     rows = []
     with open(args.probe) as f:
         for line in f:
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # the probe is writing this line right now
             if "ok" in row:
                 rows.append(row)
     before = [r for r in rows if r["t"] < args.since and r["ok"]]
@@ -184,6 +187,8 @@ def cmd_outage(args):
     first_fail = next((r for r in after if not r["ok"]), None)
     result = {"since": args.since, "failed_requests": 0, "outage_seconds": 0.0}
     if first_fail is None:
+        # Settled once requests keep succeeding for a while after --since.
+        result["recovered"] = any(r["ok"] and r["t"] > args.since + 5 for r in after)
         result["note"] = "no failed request: any outage was shorter than one probe period"
         print(json.dumps(result))
         return 0
