@@ -9,6 +9,7 @@ from ansible_collections.quorum.k8s.plugins.module_utils._vault.errors import (
     VaultCasConflict,
     VaultConfigError,
     VaultNotFound,
+    VaultPermissionDenied,
     VaultRequestError,
 )
 from ansible_collections.quorum.k8s.plugins.module_utils._vault.generate import generate as generate_data
@@ -36,7 +37,11 @@ class KV2(object):
 
         A live latest version seen right after a read found nothing means another writer just won.
         """
-        answer = self.client.read("%s/metadata/%s" % (self.mount, path.strip("/")))
+        try:
+            answer = self.client.read("%s/metadata/%s" % (self.mount, path.strip("/")))
+        except VaultPermissionDenied:
+            # a policy with data but no metadata access: assume never written (cas=0 still guards)
+            return 0, False
         if not answer or not answer.get("data"):
             return 0, False
         current = int(answer["data"].get("current_version") or 0)

@@ -77,3 +77,58 @@ def test_diff_carries_no_values():
     assert result["secret"]["value"] not in text
     assert result["diff"]["after"] == {"path": "x", "exists": True, "version": 1, "keys": ["value"]}
     assert result["diff"]["before"] == {"path": "x", "exists": False}
+
+
+class _Client(object):
+    url = "https://vault.test"
+
+    def __init__(self, reads=None, write_error=None):
+        self.reads = reads or {}
+        self.write_error = write_error
+        self.written = []
+
+    def read(self, path):
+        answer = self.reads.get(path)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def write(self, path, data):
+        if self.write_error:
+            raise self.write_error
+        self.written.append((path, data))
+        return {"data": {"version": 3}}
+
+
+def test_kv2_paths_and_cas_body():
+    from ansible_collections.quorum.k8s.plugins.module_utils._vault.kv import KV2
+    client = _Client()
+    assert KV2(client, "/q/c/kv/").write("a/b", {"value": "v"}, 2) == 3
+    assert client.written == [("q/c/kv/data/a/b", {"data": {"value": "v"}, "options": {"cas": 2}})]
+
+
+def test_kv2_lost_cas_is_a_conflict():
+    from ansible_collections.quorum.k8s.plugins.module_utils._vault.errors import VaultCasConflict, VaultRequestError
+    from ansible_collections.quorum.k8s.plugins.module_utils._vault.kv import KV2
+    client = _Client(write_error=VaultRequestError("check-and-set parameter did not match the current version"))
+    with pytest.raises(VaultCasConflict):
+        KV2(client, "kv").write("x", {}, 0)
+
+
+def test_kv2_read_and_latest():
+    from ansible_collections.quorum.k8s.plugins.module_utils._vault.errors import VaultPermissionDenied
+    from ansible_collections.quorum.k8s.plugins.module_utils._vault.kv import KV2
+    client = _Client(reads={
+        "kv/data/x": {"data": {"data": {"value": "v"}, "metadata": {"version": 2}}},
+        "kv/data/gone": {"data": {"data": None, "metadata": {"version": 1, "deletion_time": "t"}}},
+        "kv/metadata/gone": {"data": {"current_version": 1, "versions": {"1": {"deletion_time": "t"}}}},
+        "kv/metadata/x": {"data": {"current_version": 2, "versions": {"2": {"deletion_time": ""}}}},
+        "kv/metadata/secret": VaultPermissionDenied("no metadata access"),
+    })
+    kv = KV2(client, "kv")
+    assert kv.read("x") == ({"value": "v"}, 2)
+    assert kv.read("gone") is None and kv.read("never") is None
+    assert kv.latest("gone") == (1, False)
+    assert kv.latest("x") == (2, True)
+    assert kv.latest("never") == (0, False)
+    assert kv.latest("secret") == (0, False)
