@@ -144,7 +144,7 @@ listener "tcp" {
             self.proc = subprocess.Popen([self.bao, "server", "-config", config], stdout=log,
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self._wait(lambda: self.api("GET", "sys/seal-status", expect=None)[0] == 200, "listen")
-        _, init = self.api("POST", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, timeout=120)
+        dummy, init = self.api("POST", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, timeout=120)
         self.root_token = init["root_token"]
         self.unseal_key = (init.get("keys_base64") or init.get("keys_b64") or init["keys"])[0]
         self.unseal()
