@@ -242,10 +242,7 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         net.ensure(ns)
         state["mirror_pid"] = start_mirror(paths, ns)
         save_state(paths, state)
-        state["vault_pid"] = vault.start(paths, ns)
-        save_state(paths, state)
-        vault.initialise(paths, ns, state["vault_pid"])
-        log(f"OpenBao up at {config.VAULT_ADDR} (initialised, unsealed)")
+        start_vault(paths, ns, state)
         timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or 300
         hard_max = max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
         t_boot = time.monotonic()
@@ -283,6 +280,23 @@ def build_assets(paths: config.Paths) -> image.Image:
     if not img.complete():
         raise config.LabError(f"image {img.key} still missing after the build")
     return img
+
+
+def start_vault(paths: config.Paths, ns: str, state: dict[str, Any]) -> None:
+    """OpenBao started, initialised and unsealed; a second try from scratch if the first fails (busy host)."""
+    for attempt in (1, 2):
+        state["vault_pid"] = vault.start(paths, ns)
+        save_state(paths, state)
+        try:
+            vault.initialise(paths, ns, state["vault_pid"])
+        except config.LabError as exc:
+            stop_pids([state["vault_pid"]], paths)
+            if attempt == 2:
+                raise
+            log(f"OpenBao start failed ({exc}); starting it again from scratch")
+            continue
+        log(f"OpenBao up at {config.VAULT_ADDR} (initialised, unsealed)")
+        return
 
 
 def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any], img: image.Image,

@@ -116,7 +116,7 @@ if os.environ.get("LAB_VAULT_TOKEN"):
     req.add_header("X-Vault-Token", os.environ["LAB_VAULT_TOKEN"])
 ctx = ssl.create_default_context(cafile=cafile)
 try:
-    with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+    with urllib.request.urlopen(req, context=ctx, timeout=float(os.environ.get("LAB_VAULT_TIMEOUT", "60"))) as resp:
         sys.stdout.write(resp.read().decode() or "{}")
 except urllib.error.HTTPError as exc:
     sys.stdout.write(exc.read().decode() or "{}")
@@ -128,9 +128,10 @@ except OSError as exc:
 
 
 def api(paths: config.Paths, ns: str, method: str, path: str, body: dict[str, object] | None = None,
-        token: str | None = None) -> tuple[int, dict[str, object]]:
+        token: str | None = None, timeout: float = 60) -> tuple[int, dict[str, object]]:
     """One request to OpenBao from inside the namespace: (exit code 0 ok/2 HTTP error/1 no answer, JSON)."""
     env = {k: v for k, v in os.environ.items() if k != "LAB_VAULT_TOKEN"}
+    env["LAB_VAULT_TIMEOUT"] = str(timeout)
     if token:
         env["LAB_VAULT_TOKEN"] = token
     proc = subprocess.run(
@@ -145,7 +146,7 @@ def api(paths: config.Paths, ns: str, method: str, path: str, body: dict[str, ob
 
 
 def status(paths: config.Paths, ns: str) -> dict[str, object] | None:
-    rc, data = api(paths, ns, "GET", "sys/seal-status")
+    rc, data = api(paths, ns, "GET", "sys/seal-status", timeout=20)
     return data if rc == 0 else None
 
 
@@ -170,7 +171,7 @@ def start(paths: config.Paths, ns: str) -> int:
     return proc.pid
 
 
-def initialise(paths: config.Paths, ns: str, pid: int, timeout: float = 60) -> None:
+def initialise(paths: config.Paths, ns: str, pid: int, timeout: float = 300) -> None:
     """Wait for the listener, init (1 key share) and unseal; init output stored 0600."""
     deadline = time.monotonic() + timeout
     st = None
@@ -182,11 +183,12 @@ def initialise(paths: config.Paths, ns: str, pid: int, timeout: float = 60) -> N
             raise config.LabError("OpenBao exited at start:\n" + tail(paths.vault_dir / "bao.log", 20))
         time.sleep(0.5)
     if st is None:
-        raise config.LabError("OpenBao did not answer within 60 s:\n" + tail(paths.vault_dir / "bao.log", 20))
+        raise config.LabError("OpenBao did not answer in time:\n" + tail(paths.vault_dir / "bao.log", 20))
     if not st.get("initialized"):
-        rc, init = api(paths, ns, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        rc, init = api(paths, ns, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, timeout=180)
         if rc != 0 or "root_token" not in init:
-            raise config.LabError(f"OpenBao init failed: {init.get('errors', init)}")
+            # no answer: the server may have initialised itself anyway, and its keys are then lost
+            raise config.LabError(f"OpenBao init failed (exit {rc}): {init.get('errors', init) or 'no answer'}")
         fd = os.open(paths.vault_init, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(init, fh)
