@@ -122,7 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "topologies":
         for name, (etcd, kinds, desc) in topology.TOPOLOGIES.items():
-            vms = sum(count for _, count in kinds)
+            vms = sum(kind[1] for kind in kinds)
             print(f"{name:9} {vms} VMs, etcd {etcd:8} {desc}")
         return 0
     if args.cmd == "env":

@@ -65,7 +65,7 @@ def build(
         "quorum_vault_prefix": "quorum",
         "quorum_artifacts": config.MIRROR_URL,
     }
-    return {"all": {"vars": all_vars, "children": {"lab": {"children": {k: v for k, v in children.items()}}}}}
+    return {"all": {"vars": all_vars, "children": {"lab": {"children": dict(children)}}}}
 
 
 def render(inv: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from lab import config, net
-from lab.util import log, run, tail
+from lab.util import run, tail
 
 CA_DAYS = 3650
 CERT_DAYS = 365
@@ -201,7 +201,7 @@ def initialise(paths: config.Paths, ns: str, pid: int, timeout: float = 300) -> 
             break
         if time.monotonic() > deadline:
             raise config.LabError("OpenBao stayed sealed:\n" + tail(paths.vault_dir / "bao.log", 20))
-        rc, _ = api(paths, ns, "PUT", "sys/unseal", {"key": keys[0]})
+        rc = api(paths, ns, "PUT", "sys/unseal", {"key": keys[0]})[0]
         if rc != 0:
             time.sleep(0.5)
     # raft elects itself leader a moment after unseal; writes fail until then
