@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lab import config, image, inventory, mirror, net, qemu, topology, vault
 from lab.slots import BootSlots, slot_count
@@ -174,15 +175,22 @@ def sshd_listening(ssh_stderr: str) -> bool:
     return any(sign in ssh_stderr for sign in ("banner exchange", "Permission denied", "Connection closed by", "Connection reset by"))
 
 
-def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float) -> float:
-    """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline)."""
+def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float,
+             on_booted: Callable[[], None] | None = None) -> float:
+    """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline).
+    ``on_booted`` runs once as soon as sshd accepts connections (the CPU-heavy boot is over)."""
     t0 = time.monotonic()
     console = paths.vm_dir(node.name) / "console.log"
     last_size, last_progress = -1, t0
     while True:
         proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, text=True, check=False)
         if proc.returncode == 0:
+            if on_booted:
+                on_booted()
             return time.monotonic() - t0
+        if on_booted and sshd_listening(proc.stderr):
+            on_booted()
+            on_booted = None
         if not pid_alive(pid):
             raise config.LabError(f"{node.name}: QEMU exited during boot")
         now = time.monotonic()
@@ -308,12 +316,14 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
     failures: list[str] = []
 
     def boot_one(node: topology.Node) -> float:
-        with slots.acquire(on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)")):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(slots.acquire(on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)")))
             vm = start_vm(paths, ns, node, img, accel, pubkey)
             with lock:
                 state["vms"][node.name] = vm
                 save_state(paths, state)
-            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max)
+            # the slot is given back as soon as sshd answers, even if slowly
+            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list)) as pool:
         futures = {pool.submit(boot_one, n): n for n in node_list}
