@@ -64,6 +64,13 @@ options:
     description: Issue even when the current certificate would do.
     type: bool
     default: false
+  issue_as:
+    description:
+      - Issue with the policies of this AppRole role of O(approle_mount) (for example C(<cluster>--<host>),
+        the node's own role made by the bootstrap) instead of the connection's own. The connection's
+        credential (the orchestrator) reads the role ID and mints a single-use secret ID valid five minutes.
+      - So a host can only get the certificates its node class may have, whatever the task asks.
+    type: str
 notes:
   - In check mode nothing is issued; C(changed) and RV(reason) tell whether it would be.
 """
@@ -149,6 +156,7 @@ def main():
         current_certificate=dict(type="str", default=""),
         issuer_certificate=dict(type="str"),
         force=dict(type="bool", default=False),
+        issue_as=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, required_if=CONNECTION_REQUIRED_IF, supports_check_mode=True)
     p = module.params
@@ -161,6 +169,8 @@ def main():
         if module.check_mode:
             module.exit_json(changed=True, issued=False, reason=reason)
         client = VaultClient.from_params(p)
+        if p["issue_as"]:
+            client = client.login_as_approle_role(p["approle_mount"], p["issue_as"])
         cert = issue(client, p["mount"], p["role"], p["common_name"], p["alt_names"], p["ip_sans"], p["ttl"])
     except VaultDependencyError as exc:
         module.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback)

@@ -70,6 +70,7 @@ class VaultClient(object):
 
     def __init__(self, url, ca_cert=None, validate_certs=True, timeout=30, hvac_client=None):
         self.url = url
+        self.settings = dict(ca_cert=ca_cert, validate_certs=validate_certs, timeout=timeout)
         if hvac_client is None:
             if not HAS_HVAC:
                 raise VaultDependencyError("hvac", HVAC_IMPORT_ERROR)
@@ -120,6 +121,22 @@ class VaultClient(object):
                 "secret_id is neither expired nor used up" % (self.url, path, exc))
         self.hvac.token = answer["auth"]["client_token"]
         return answer["auth"]
+
+    def login_as_approle_role(self, mount, role, hvac_client=None):
+        """A new client logged in as AppRole role `role` of `mount`.
+
+        This client (the orchestrator) reads the role ID and mints a single-use secret ID that
+        lives five minutes, so the work is done with the role's own policies.
+        """
+        base = "auth/%s/role/%s" % (mount.strip("/"), role)
+        answer = self.read(base + "/role-id")
+        if not answer:
+            raise VaultNotFound("no AppRole role at %s/v1/%s: run the bootstrap for this host "
+                                "(playbooks/vault_bootstrap.yml)" % (self.url.rstrip("/"), base))
+        secret = self.write(base + "/secret-id", {"num_uses": 1, "ttl": "300s"})
+        other = VaultClient(self.url, hvac_client=hvac_client, **self.settings)
+        other.login_approle(answer["data"]["role_id"], secret["data"]["secret_id"], mount)
+        return other
 
     # ---------------------------------------------------------------- requests
     def request(self, method, path, data=None, params=None, auth_check=True):

@@ -35,7 +35,7 @@ def bootstrap_runs(openbao, root, tmp_path_factory):
 
 def test_check_mode_writes_nothing(bootstrap_runs):
     assert recap(bootstrap_runs["check"])["localhost"]["changed"] >= 1
-    assert not [m for m in bootstrap_runs["mounts_after_check"] if m.startswith("quorum/")]
+    assert not [m for m in bootstrap_runs["mounts_after_check"] if m.startswith("quorum/%s/" % CLUSTER)]
 
 
 def test_bootstrap_creates_layout(bootstrap_runs, root):

@@ -53,7 +53,8 @@ def client_for(openbao):
 @pytest.fixture(scope="module")
 def layout(openbao):
     return bootstrap.run(client_for(openbao), dict(prefix="quorum", cluster=CLUSTER, pki_roles=ROLES,
-                                                   hosts=[{"name": "etcd1", "classes": ["etcd"]}]))
+                                                   hosts=[{"name": "etcd1", "classes": ["etcd"]},
+                                                          {"name": "w1", "classes": ["worker"]}]))
 
 
 def load(path):
@@ -150,3 +151,30 @@ def test_intermediate_mode_chains_to_existing_root(openbao):
     verify_chain(inter, top)
     assert inter.subject.rfc4514_string() == "CN=inter etcd-ca"
     assert any(c.strip() == root_ca.strip() for c in cert["ca_chain"])
+
+
+NODE_BOOK = """
+- name: Etcd certificates issued with each host's own AppRole policies
+  hosts: etcd1:w1
+  gather_facts: false
+  roles:
+    - role: quorum.k8s.vault_cert
+      vars:
+        vault_cert_identity: node
+        vault_cert_dir: "%(dir)s/{{ inventory_hostname }}"
+        vault_cert_certificates:
+          - {name: peer, pki: etcd-pki, role: peer, ip_sans: ["{{ ansible_host }}"]}
+"""
+
+
+def test_node_identity_issues_only_what_the_class_may(openbao, layout, tmp_path):
+    inv = write_inventory(tmp_path / "hosts.yml", openbao, CLUSTER, local=("etcd1", "w1"))
+    book = playbook_file(tmp_path, "node.yml", NODE_BOOK % dict(dir=tmp_path))
+    rc, out = run_playbook(openbao, inv, book, check=False)
+    counts = recap(out)
+    assert counts["etcd1"]["failed"] == 0 and counts["w1"]["failed"] == 1, out[-4000:]
+    assert "permission denied writing to %s/v1/quorum/%s/etcd-pki/issue/peer" % (openbao.addr, CLUSTER) in out
+    assert "Traceback" not in out
+    peer = x509.load_pem_x509_certificate(load(tmp_path / "etcd1" / "peer.crt"))
+    verify_chain(peer, x509.load_pem_x509_certificate(load(tmp_path / "etcd1" / "peer-ca.crt")))
+    assert not (tmp_path / "w1" / "peer.crt").exists()

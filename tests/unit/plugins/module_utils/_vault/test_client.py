@@ -121,3 +121,22 @@ def test_missing_hvac_is_a_dependency_error(monkeypatch):
     with pytest.raises(VaultDependencyError) as info:
         VaultClient(URL)
     assert info.value.library == "hvac"
+
+
+def test_login_as_approle_role_mints_a_single_use_secret_id():
+    answer = {"data": {"role_id": "rid", "secret_id": "sid"}, "auth": {"client_token": "s.node"}}
+    orchestrator = make({}, answer)
+    node_adapter = FakeAdapter({}, answer)
+    node = orchestrator.login_as_approle_role("quorum-nodes", "c1--w1", hvac_client=FakeHvac(node_adapter))
+    calls = [(m, u) for m, u, kw in orchestrator.hvac.adapter.calls]
+    assert calls == [("get", "/v1/auth/quorum-nodes/role/c1--w1/role-id"),
+                     ("post", "/v1/auth/quorum-nodes/role/c1--w1/secret-id")]
+    assert orchestrator.hvac.adapter.calls[1][2]["json"] == {"num_uses": 1, "ttl": "300s"}
+    assert node_adapter.calls[0][1] == "/v1/auth/quorum-nodes/login"
+    assert node_adapter.calls[0][2]["json"] == {"role_id": "rid", "secret_id": "sid"}
+    assert node.hvac.token == "s.node" and node is not orchestrator
+
+
+def test_login_as_a_missing_role_names_it():
+    with pytest.raises(VaultNotFound, match="no AppRole role at %s/v1/auth/quorum-nodes/role/c1--x" % URL):
+        make({"*": hvac.exceptions.InvalidPath("")}).login_as_approle_role("quorum-nodes", "c1--x")
