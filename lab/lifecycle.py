@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lab import config, image, inventory, mirror, net, qemu, topology, vault
-from lab.slots import BootSlots, slot_count
+from lab.slots import BootSlots, SlotCancelled, slot_count
 from lab.util import log, pid_alive, pid_cmdline, read_json, run, tail, write_atomic
 
 SSH_OPTS = [
@@ -176,7 +176,7 @@ def sshd_listening(ssh_stderr: str) -> bool:
 
 
 def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float,
-             on_booted: Callable[[], None] | None = None) -> float:
+             on_booted: Callable[[], None] | None = None, stop: threading.Event | None = None) -> float:
     """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline).
     ``on_booted`` runs once as soon as sshd accepts connections (the CPU-heavy boot is over)."""
     t0 = time.monotonic()
@@ -200,7 +200,10 @@ def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeou
         if boot_deadline(t0, now, last_progress, timeout, hard_max):
             raise config.LabError(f"{node.name}: no SSH on {node.ip} after {int(now - t0)} s "
                                   f"(console silent for {int(now - last_progress)} s)")
-        time.sleep(2)
+        if stop is not None and stop.wait(2):
+            raise config.LabError(f"{node.name}: boot wait cancelled")
+        if stop is None:
+            time.sleep(2)
 
 
 def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node]) -> Path:
@@ -315,17 +318,24 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
     results: dict[str, float] = {}
     failures: list[str] = []
 
+    stop = threading.Event()
+
     def boot_one(node: topology.Node) -> float:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(slots.acquire(on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)")))
+            try:
+                stack.enter_context(slots.acquire(
+                    on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)"), stop=stop))
+            except SlotCancelled as exc:
+                raise config.LabError(f"{node.name}: {exc}") from exc
             vm = start_vm(paths, ns, node, img, accel, pubkey)
             with lock:
                 state["vms"][node.name] = vm
                 save_state(paths, state)
             # the slot is given back as soon as sshd answers, even if slowly
-            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close)
+            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list)) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list))
+    try:
         futures = {pool.submit(boot_one, n): n for n in node_list}
         for fut in concurrent.futures.as_completed(futures):
             node = futures[fut]
@@ -334,6 +344,11 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
                 log(f"{node.name} ({node.ip}) answers SSH {results[node.name]:.1f} s after QEMU started")
             except config.LabError as exc:
                 failures.append(f"{exc}\n--- console tail of {node.name} ---\n{tail(paths.vm_dir(node.name) / 'console.log', 30)}")
+    except BaseException:
+        stop.set()  # interrupted: let the waiting threads go so that cleanup can run
+        raise
+    finally:
+        pool.shutdown(wait=True)
     if failures:
         raise config.LabError("VMs did not come up:\n" + "\n".join(failures))
     return results

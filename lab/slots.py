@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,10 @@ def slot_count(env: dict[str, str] | None = None) -> int:
     return (os.cpu_count() or 1) + 1
 
 
+class SlotCancelled(Exception):
+    """The wait for a slot was cancelled (the lab run is being torn down)."""
+
+
 class BootSlots:
     def __init__(self, directory: Path, count: int, poll: float = 1.0) -> None:
         self.directory = directory
@@ -36,8 +41,9 @@ class BootSlots:
         self.poll = poll
 
     @contextlib.contextmanager
-    def acquire(self, on_wait: object = None) -> Iterator[int | None]:
-        """Hold one slot for the duration of the block (yields its number, None when unlimited)."""
+    def acquire(self, on_wait: object = None, stop: threading.Event | None = None) -> Iterator[int | None]:
+        """Hold one slot for the duration of the block (yields its number, None when unlimited).
+        Gives up with SlotCancelled when ``stop`` is set while waiting."""
         if self.count <= 0:
             yield None
             return
@@ -60,4 +66,7 @@ class BootSlots:
             if not waited and callable(on_wait):
                 on_wait()
                 waited = True
-            time.sleep(self.poll)
+            if stop is not None and stop.wait(self.poll):
+                raise SlotCancelled("cancelled while waiting for a boot slot")
+            if stop is None:
+                time.sleep(self.poll)

@@ -36,3 +36,31 @@ def test_unlimited(tmp_path):
     with BootSlots(tmp_path, 0).acquire() as index:
         assert index is None
     assert not any(tmp_path.iterdir())
+
+
+def test_waiting_is_cancelled_by_stop(tmp_path):
+    import pytest
+
+    from lab.slots import SlotCancelled
+
+    slots = BootSlots(tmp_path, 1, poll=0.02)
+    stop = threading.Event()
+    errors = []
+
+    def waiter():
+        try:
+            with slots.acquire(stop=stop):
+                pass
+        except SlotCancelled as exc:
+            errors.append(exc)
+
+    with slots.acquire():
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.1)
+        stop.set()
+        t.join(2)
+    assert not t.is_alive() and len(errors) == 1
+    with pytest.raises(SlotCancelled):
+        with slots.acquire() as _held, BootSlots(tmp_path, 1, poll=0.01).acquire(stop=stop):
+            pass
