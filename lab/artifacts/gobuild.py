@@ -141,10 +141,14 @@ class Go:
     def module(self, path: str, version: str) -> ModuleInfo:
         """Download ``path@version`` into the module cache and describe it."""
         os.makedirs(self.cache_root, exist_ok=True)
-        out = self.run(["mod", "download", "-json", f"{path}@{version}"], cwd=self.cache_root, nice=False)
-        info = json.loads(out)
-        if info.get("Error"):
-            raise GoBuildError(f"{path}@{version}: {info['Error']}")
+        proc = subprocess.run([self.go, "mod", "download", "-json", f"{path}@{version}"], cwd=self.cache_root,
+                              env=self.env, capture_output=True, text=True, check=False)
+        try:
+            info = json.loads(proc.stdout)
+        except ValueError as exc:
+            raise GoBuildError(f"{path}@{version}: {proc.stderr.strip()[-2000:]}") from exc
+        if info.get("Error") or proc.returncode != 0:
+            raise GoBuildError(f"{path}@{version}: {info.get('Error') or proc.stderr.strip()[-2000:]}")
         commit = (info.get("Origin") or {}).get("Hash", "")
         published = info.get("Time", "")
         if (not commit or not published) and info.get("Info"):
