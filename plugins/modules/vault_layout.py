@@ -27,6 +27,12 @@ author:
 extends_documentation_fragment:
   - quorum.k8s.vault
   - quorum.k8s.vault.ATTRIBUTES
+attributes:
+  action_group:
+    description: Use C(group/quorum.k8s.vault) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - quorum.k8s.vault
 options:
   prefix:
     description: Path prefix of every mount of the collection (inventory C(quorum_vault_prefix)).

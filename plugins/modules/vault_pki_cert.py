@@ -23,6 +23,12 @@ author:
 extends_documentation_fragment:
   - quorum.k8s.vault
   - quorum.k8s.vault.ATTRIBUTES
+attributes:
+  action_group:
+    description: Use C(group/quorum.k8s.vault) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - quorum.k8s.vault
 options:
   mount:
     description: Path of the PKI mount, for example C(quorum/prod1/etcd-pki).
