@@ -50,8 +50,8 @@ def build(
         "ansible_python_interpreter": "/usr/bin/python3",
         # every lab VM gets fresh host keys at each boot: known_hosts would only get in the way
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-        "quorum_lab_topology": topo,
-        "quorum_lab_instance": instance,
+        "lab_topology": topo,
+        "lab_instance": instance,
         "quorum_cluster_name": cluster,
         "quorum_etcd_topology": topology.etcd_topology(topo),
         "quorum_node_cidr": config.NODE_CIDR,
