@@ -11,4 +11,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# Debian's etcd-server starts a system etcd on 2379; the tests run their own instances.
+if [ -d /run/systemd/system ] && systemctl list-unit-files etcd.service >/dev/null 2>&1; then
+  systemctl disable --now etcd.service >/dev/null 2>&1 || true
+fi
 scripts/venv.sh
