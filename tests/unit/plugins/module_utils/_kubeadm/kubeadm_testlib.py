@@ -56,7 +56,6 @@ def make_ca(key_type="rsa"):
     return cert
 
 
-
 def encrypted_secret(key_hex, payload=b"-----BEGIN CERTIFICATE-----"):
     """What kubeadm's cryptoutil.EncryptBytes stores: nonce || AES-GCM(ciphertext+tag)."""
     nonce = os.urandom(12)
