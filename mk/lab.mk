@@ -5,22 +5,14 @@ LAB_TOPOLOGY ?= stacked
 .PHONY: lab lab-down lab-status test-molecule
 
 # From a fresh machine: host packages + venv, image + apt mirror (built or reused),
-# the `stacked` topology with OpenBao, then site.yml when it exists.
+# offline Kubernetes artifacts, the `stacked` topology with OpenBao, then site.yml (make cluster).
 lab:
 	scripts/host-deps.sh
-	$(LAB) build
-	$(LAB) up $(LAB_TOPOLOGY)
-	@inv="$(QUORUM_LAB_HOME)/inventory/$${QUORUM_LAB_INSTANCE:-default}.yml"; \
-	if [ -f playbooks/site.yml ]; then \
-	  $(LAB) exec -- ansible-playbook -i "$$inv" playbooks/site.yml || exit $$?; \
-	else \
-	  echo "make lab: VMs and OpenBao are up; playbooks/site.yml does not exist yet, so no cluster was deployed."; \
-	fi; \
-	echo "Inventory:      $$inv"; \
-	echo "Shell in lab:   $(LAB) exec            (VAULT_ADDR, VAULT_CACERT, VAULT_TOKEN exported)"; \
-	echo "SSH to a VM:    $(LAB) ssh cp-1"; \
-	echo "Run a playbook: $(LAB) exec -- ansible-playbook -i $$inv playbooks/site.yml"; \
-	echo "Status / stop:  $(LAB) status   |   make lab-down"
+	$(MAKE) --no-print-directory artifacts
+	$(MAKE) --no-print-directory cluster CLUSTER_TOPOLOGY=$(LAB_TOPOLOGY)
+	@echo "Shell in lab:   $(LAB) exec            (VAULT_ADDR, VAULT_CACERT, VAULT_TOKEN exported)"
+	@echo "SSH to a VM:    $(LAB) ssh cp-1"
+	@echo "Status / stop:  $(LAB) status   |   make lab-down"
 
 lab-down:
 	$(LAB) down
