@@ -35,6 +35,11 @@ def test_tarball_installs_offline_and_works(tmp_path):
     listing = run(tmp_path, "ansible-doc", "-t", "filter", "-l", "quorum.k8s")
     assert listing.returncode == 0 and "quorum.k8s.preflight_report" in listing.stdout, listing.stderr
 
+    modules = run(tmp_path, "ansible-doc", "-l", "quorum.k8s")
+    assert modules.returncode == 0, modules.stderr
+    for name in ("vault_secret", "etcd_member", "kubeadm_token"):
+        assert "quorum.k8s." + name in modules.stdout, modules.stdout
+
     inv = tmp_path / "inventory"
     subprocess.run(["cp", "-r", os.path.join(REPO, "inventories", "stacked"), str(inv)], check=True)
     play = run(tmp_path, "ansible-playbook", "-i", str(inv), "quorum.k8s.preflight")
