@@ -1,27 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: quorum.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run the module, then mark its result no_log: secrets go to register, never to a callback."""
+"""Run the module of the same name; its result is shown censored (it carries secrets)."""
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from ansible_collections.quorum.k8s.plugins.plugin_utils._censored_action import CensoredResultAction
 
 
-class ActionModule(ActionBase):
-    """Executes the module of the same name and censors the displayed result.
-
-    A module cannot mark its own return values no_log (Ansible drops ``_ansible_no_log`` from
-    module output), so this action sets it: every callback, even at -vvv, shows the result as if
-    the task had ``no_log: true``, while ``register`` still receives the values.
-    """
-
-    _requires_connection = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        result.update(self._execute_module(module_name=self._task.action, module_args=self._task.args,
-                                           task_vars=task_vars))
-        if "secret" in result or "private_key" in result:
-            result["_ansible_no_log"] = True
-        return result
+class ActionModule(CensoredResultAction):
+    """See CensoredResultAction."""
