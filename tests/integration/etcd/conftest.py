@@ -211,7 +211,7 @@ def cluster(tmp_path, pki):
 
 def run_module(module, args, check=False, diff=False):
     """Run a quorum.k8s module for real with ad-hoc ansible on localhost; return its result dict."""
-    cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", "quorum.k8s." + module,
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", "quorum.k8s." + module,
            "-a", json.dumps(args)]
     if check:
         cmd.append("--check")
