@@ -111,7 +111,7 @@ class MemberManager:
         self.actions.append("remove %s" % q.describe(target))
         self.changed = True
         if not self.check_mode:
-            self.client.member_remove(target["id_int"])
+            self._retry_unhealthy(self.client.member_remove, target["id_int"])
         return [m for m in members if m["id"] != target["id"]]
 
     def _add(self, members, health, name, peer_urls, learner):
