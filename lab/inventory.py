@@ -47,7 +47,6 @@ def build(
     all_vars: dict[str, Any] = {
         "ansible_user": "root",
         "ansible_ssh_private_key_file": str(ssh_key),
-        "ansible_python_interpreter": "/usr/bin/python3",
         # every lab VM gets fresh host keys at each boot: known_hosts would only get in the way
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
         "lab_topology": topo,
@@ -65,7 +64,10 @@ def build(
         "quorum_vault_prefix": "quorum",
         "quorum_artifacts": config.MIRROR_URL,
     }
-    return {"all": {"vars": all_vars, "children": {"lab": {"children": dict(children)}}}}
+    # The guests' interpreter sits on the lab group, not on all: the implicit localhost inherits
+    # all's vars, and controller tasks (Vault, delegate_to: localhost) need the venv's Python.
+    lab_vars = {"ansible_python_interpreter": "/usr/bin/python3"}
+    return {"all": {"vars": all_vars, "children": {"lab": {"vars": lab_vars, "children": dict(children)}}}}
 
 
 def render(inv: dict[str, Any]) -> str:
