@@ -11,6 +11,32 @@ import yaml
 from lab import config, topology
 
 
+# Software-emulated guests run 10-35x slower than the host: upstream's etcd and leader-election
+# timings make members and controllers flap there. These are the lab's values (docs/cluster.md).
+SLOW_MACHINE_VARS: dict[str, Any] = {
+    "control_plane_etcd_heartbeat_interval_ms": 500,
+    "control_plane_etcd_election_timeout_ms": 5000,
+    "control_plane_leader_elect_lease_duration": "60s",
+    "control_plane_leader_elect_renew_deadline": "40s",
+    "control_plane_leader_elect_retry_period": "5s",
+    "control_plane_node_status_update_frequency": "20s",
+    "control_plane_kubeadm_timeouts": {
+        "controlPlaneComponentHealthCheck": "15m0s",
+        "kubeletHealthCheck": "10m0s",
+        "kubernetesAPICall": "5m0s",
+        "etcdAPICall": "5m0s",
+        "tlsBootstrap": "15m0s",
+        "discovery": "15m0s",
+    },
+    "worker_kubeadm_timeouts": {
+        "kubeletHealthCheck": "10m0s",
+        "kubernetesAPICall": "5m0s",
+        "tlsBootstrap": "15m0s",
+        "discovery": "15m0s",
+    },
+}
+
+
 def kubernetes_version(home: Path) -> str:
     """The Kubernetes version the artifact mirror carries, else the lab default."""
     for candidate in (home / "mirror" / "manifest.json", home / "artifacts" / "manifest.json"):
@@ -66,7 +92,7 @@ def build(
     }
     # The guests' interpreter sits on the lab group, not on all: the implicit localhost inherits
     # all's vars, and controller tasks (Vault, delegate_to: localhost) need the venv's Python.
-    lab_vars = {"ansible_python_interpreter": "/usr/bin/python3"}
+    lab_vars = {"ansible_python_interpreter": "/usr/bin/python3", **SLOW_MACHINE_VARS}
     return {"all": {"vars": all_vars, "children": {"lab": {"vars": lab_vars, "children": dict(children)}}}}
 
 

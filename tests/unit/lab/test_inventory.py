@@ -83,3 +83,16 @@ def test_kubernetes_version_from_the_artifact_manifest(tmp_path):
     assert inventory.kubernetes_version(tmp_path) == "1.34.1"
     (tmp_path / "mirror" / "manifest.json").write_text("not json")
     assert inventory.kubernetes_version(tmp_path) == config.DEFAULT_KUBERNETES_VERSION
+
+
+def test_slow_machine_timings_are_role_variables_and_consistent():
+    lab_vars = build("stacked")["all"]["children"]["lab"]["vars"]
+    specs = {}
+    for spec_file in Path(__file__).resolve().parents[3].glob("roles/*/meta/argument_specs.yml"):
+        for entry in yaml.safe_load(spec_file.read_text())["argument_specs"].values():
+            specs.update(entry.get("options", {}))
+    tuned = set(inventory.SLOW_MACHINE_VARS)
+    assert tuned <= set(lab_vars)
+    assert tuned <= set(specs), f"not declared by any role: {sorted(tuned - set(specs))}"
+    # etcd's own rule: the election timeout is at least 10 heartbeats
+    assert lab_vars["control_plane_etcd_election_timeout_ms"] >= 10 * lab_vars["control_plane_etcd_heartbeat_interval_ms"]
