@@ -1,4 +1,4 @@
-"""Command-line interface: ``lab up|down|status|exec|ssh|build|inventory|netns|topologies``."""
+"""Command-line interface: ``lab up|down|status|kill|start|exec|ssh|build|inventory|netns|topologies``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from lab import config, image, lifecycle, mirror, net, topology, vault
+from lab import config, image, lifecycle, mirror, net, power, topology, vault
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("down", help="stop everything of the instance, remove taps and namespace")
     st = sub.add_parser("status", help="what runs (exit 0 only when the lab is up and healthy)")
     st.add_argument("--json", action="store_true")
+    kl = sub.add_parser("kill", help="SIGKILL one VM's QEMU (a power cut); prints JSON {t, pid}")
+    kl.add_argument("name")
+    sta = sub.add_parser("start", help="boot a killed VM again on its own disk; prints JSON {t, pid}")
+    sta.add_argument("name")
+    sta.add_argument("--wait-ssh", action="store_true", help="return once the VM answers SSH")
+    sta.add_argument("--boot-timeout", type=float, help="seconds to wait for SSH (with --wait-ssh)")
     ex = sub.add_parser("exec", help="run a command inside the namespace, VAULT_* exported")
     ex.add_argument("command", nargs=argparse.REMAINDER)
     ssh = sub.add_parser("ssh", help="SSH to a VM as root")
@@ -84,6 +90,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             _print_status(report)
         return 0 if healthy else 3
+    if args.cmd == "kill":
+        print(json.dumps(power.kill(paths, args.name)), flush=True)
+        return 0
+    if args.cmd == "start":
+        print(json.dumps(power.start(paths, args.name, wait_ssh=args.wait_ssh, boot_timeout=args.boot_timeout)), flush=True)
+        return 0
     if args.cmd == "exec":
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:

@@ -401,7 +401,8 @@ def start_vm(paths: config.Paths, ns: str, node: topology.Node, img: image.Image
     run(["nice", "-n", "5", *net.ns_cmd(ns, cmd)], quiet=True)
     pid = int(pidfile.read_text().strip())
     log(f"{node.name}: qemu pid {pid}, {node.size.memory_mib} MiB, {node.size.cpus} vCPU, {node.ip}")
-    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus}
+    # argv: what `lab start` runs to boot this VM again on the same disk (lab/power.py)
+    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus, "argv": cmd}
 
 
 # ---------------------------------------------------------------- down / status
