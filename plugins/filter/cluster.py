@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: quorum.k8s developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn `kubectl get nodes -o json` and `ip -j route` into what the cluster roles need."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+
+def _items(nodes):
+    if isinstance(nodes, dict):
+        nodes = nodes.get("items", [])
+    if not isinstance(nodes, list):
+        raise AnsibleFilterError("expected the JSON of `kubectl get nodes -o json` (a NodeList), got %r" % (type(nodes).__name__,))
+    return nodes
+
+
+def _internal_ip(node):
+    for address in (node.get("status") or {}).get("addresses") or []:
+        if address.get("type") == "InternalIP":
+            return address.get("address")
+    return None
+
+
+def cluster_node_summary(nodes):
+    """One line per node: name, Ready status, roles (node-role.kubernetes.io/*) and podCIDR."""
+    lines = []
+    for node in _items(nodes):
+        meta = node.get("metadata") or {}
+        ready = "Unknown"
+        for condition in (node.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "Ready":
+                ready = condition.get("status", "Unknown")
+        prefix = "node-role.kubernetes.io/"
+        roles = sorted(k[len(prefix):] for k in (meta.get("labels") or {}) if k.startswith(prefix))
+        lines.append("  %s  Ready=%s  roles=%s  podCIDR=%s" % (
+            meta.get("name", "?"), ready, ",".join(roles) or "-", (node.get("spec") or {}).get("podCIDR") or "-"))
+    return lines
+
+
+def cluster_pod_routes(nodes, node_name):
+    """This node's podCIDR and the routes to every other node's podCIDR via its InternalIP.
+
+    Returns {"subnet": CIDR or None, "routes": [{"dst": CIDR, "gateway": IP}, ...]} sorted by dst;
+    nodes without a podCIDR or an InternalIP are left out (they get routes on a later run).
+    """
+    subnet = None
+    routes = []
+    for node in _items(nodes):
+        name = (node.get("metadata") or {}).get("name")
+        cidr = (node.get("spec") or {}).get("podCIDR")
+        if name == node_name:
+            subnet = cidr
+            continue
+        gateway = _internal_ip(node)
+        if cidr and gateway:
+            routes.append({"dst": cidr, "gateway": gateway})
+    return {"subnet": subnet, "routes": sorted(routes, key=lambda r: r["dst"])}
+
+
+def cluster_pod_routes_present(route_table, pod_cidr):
+    """The gateway routes of `ip -j -4 route show` whose destination lies inside pod_cidr."""
+    if not isinstance(route_table, list):
+        raise AnsibleFilterError("expected the JSON list of `ip -j route show`, got %r" % (type(route_table).__name__,))
+    try:
+        pods = ipaddress.ip_network(pod_cidr, strict=False)
+    except ValueError as exc:
+        raise AnsibleFilterError("pod CIDR %r: %s" % (pod_cidr, exc))
+    out = []
+    for route in route_table:
+        dst, gateway = route.get("dst"), route.get("gateway")
+        if not gateway or not dst or dst == "default":
+            continue
+        try:
+            net = ipaddress.ip_network(dst, strict=False)
+        except ValueError:
+            continue
+        if net.version == pods.version and net.subnet_of(pods):
+            out.append({"dst": dst, "gateway": gateway})
+    return sorted(out, key=lambda r: r["dst"])
+
+
+class FilterModule:
+    """quorum.k8s cluster filters."""
+
+    def filters(self):
+        return {
+            "cluster_node_summary": cluster_node_summary,
+            "cluster_pod_routes": cluster_pod_routes,
+            "cluster_pod_routes_present": cluster_pod_routes_present,
+        }
