@@ -1,10 +1,11 @@
 # The HA cluster on the lab (issue 8).
 #   make cluster                boot the lab's stacked topology, run site.yml, write an admin kubeconfig
 #   make cluster-stacked        the Molecule scenario cluster_stacked (slow: part of test-e2e)
+#   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 VMs (test-e2e)
 CLUSTER_TOPOLOGY ?= stacked
 CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
 
-.PHONY: cluster cluster-stacked
+.PHONY: cluster cluster-stacked cluster-external
 
 cluster: venv
 	lab/lab up $(CLUSTER_TOPOLOGY)
@@ -20,3 +21,8 @@ cluster-stacked: venv
 	scripts/molecule.sh cluster_stacked
 
 E2E_TARGETS += cluster-stacked
+
+cluster-external: venv
+	scripts/molecule.sh cluster_external
+
+E2E_TARGETS += cluster-external
