@@ -17,11 +17,18 @@ class CensoredResultAction(ActionBase):
     """
 
     _requires_connection = True
+    # A result that carries any of these keys is censored; a failure without them shows its message.
+    _secret_fields = ("secret", "private_key")
 
     def run(self, tmp=None, task_vars=None):
         result = super(CensoredResultAction, self).run(tmp, task_vars)
         result.update(self._execute_module(module_name=self._task.action, module_args=self._task.args,
                                            task_vars=task_vars))
-        if "secret" in result or "private_key" in result:
-            result["_ansible_no_log"] = True
-        return result
+        return censor(result, self._secret_fields)
+
+
+def censor(result, secret_fields):
+    """Mark ``result`` no_log when it carries a non-empty value under any of ``secret_fields``."""
+    if any(result.get(field) for field in secret_fields):
+        result["_ansible_no_log"] = True
+    return result

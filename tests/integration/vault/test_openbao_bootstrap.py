@@ -11,7 +11,7 @@ from vault_helpers import REPO, recap, run_playbook, write_inventory
 BOOTSTRAP = os.path.join(REPO, "playbooks", "vault_bootstrap.yml")
 CLUSTER = "it"
 KV = "quorum/%s/kv" % CLUSTER
-SECRET_PATHS = ["control_plane/bootstrap-token", "control_plane/certificate-key", "control_plane/service-account",
+SECRET_PATHS = ["control_plane/bootstrap-token", "control_plane/service-account",
                 "control_plane/encryption-key", "frontend/vrrp-auth", "frontend/haproxy-stats"]
 
 
