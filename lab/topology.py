@@ -25,6 +25,8 @@ TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
     "smoke": ("stacked", [("node", 3)], "3 plain VMs (group nodes)"),
     "minimal": ("stacked", [("fe", 1), ("cp", 1), ("worker", 1)], "1 frontend, 1 control plane, 1 worker"),
     "frontend": ("stacked", [("fe", 2), ("be", 3)], "2 frontends + 3 small backends (group control_plane)"),
+    # 3 frontends prove the derived VRRP priorities beyond two; 2 backends are enough behind them.
+    "frontend3": ("stacked", [("fe", 3), ("be", 2)], "3 frontends + 2 small backends (group control_plane)"),
     "etcd": ("external", [("etcd", 3), ("spare", 1)], "3 etcd + 1 spare (group etcd_spare)"),
     "stacked": (
         "stacked",

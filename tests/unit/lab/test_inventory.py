@@ -96,3 +96,13 @@ def test_slow_machine_timings_are_role_variables_and_consistent():
     assert tuned <= set(specs), f"not declared by any role: {sorted(tuned - set(specs))}"
     # etcd's own rule: the election timeout is at least 10 heartbeats
     assert lab_vars["control_plane_etcd_election_timeout_ms"] >= 10 * lab_vars["control_plane_etcd_heartbeat_interval_ms"]
+
+
+def test_frontend3_inventory_has_three_frontends_and_two_backends():
+    g = groups(build("frontend3"))
+    assert g["frontend"]["hosts"] == {
+        "fe-1": {"ansible_host": "10.231.0.11"},
+        "fe-2": {"ansible_host": "10.231.0.12"},
+        "fe-3": {"ansible_host": "10.231.0.13"},
+    }
+    assert g["control_plane"]["hosts"] == {"be-1": {"ansible_host": "10.231.0.21"}, "be-2": {"ansible_host": "10.231.0.22"}}

@@ -11,6 +11,7 @@ EXPECTED_COUNTS = {
     "smoke": {"nodes": 3},
     "minimal": {"frontend": 1, "control_plane": 1, "worker": 1},
     "frontend": {"frontend": 2, "control_plane": 3},
+    "frontend3": {"frontend": 3, "control_plane": 2},
     "etcd": {"etcd": 3, "etcd_spare": 1},
     "stacked": {"frontend": 2, "control_plane": 3, "worker": 1, "meta_worker": 1},
     "external": {"frontend": 2, "etcd": 3, "control_plane": 3, "worker": 1, "meta_worker": 1},
@@ -60,6 +61,22 @@ def test_stacked_addresses_and_order():
         ("cp-1", "10.231.0.21"), ("cp-2", "10.231.0.22"), ("cp-3", "10.231.0.23"),
         ("worker-1", "10.231.0.41"), ("meta-1", "10.231.0.51"),
     ]
+
+
+def test_frontend3_addresses_sizes_and_memory():
+    nodes = topology.nodes("frontend3", env={})
+    assert [(n.name, n.group, n.size_role, n.ip) for n in nodes] == [
+        ("fe-1", "frontend", "frontend", "10.231.0.11"),
+        ("fe-2", "frontend", "frontend", "10.231.0.12"),
+        ("fe-3", "frontend", "frontend", "10.231.0.13"),
+        ("be-1", "control_plane", "backend", "10.231.0.21"),
+        ("be-2", "control_plane", "backend", "10.231.0.22"),
+    ]
+    assert [n.mac for n in nodes][2] == "52:54:00:e7:00:0d"
+    assert all(n.size == config.Size(512, 1, 64) for n in nodes)
+    # 5 small VMs: 2.5 GiB, the same as the 2-frontend scenario
+    assert topology.memory_needed_mib(nodes) == 5 * 512 == topology.memory_needed_mib(topology.nodes("frontend", env={}))
+    assert topology.memory_needed_mib(topology.nodes("frontend3", env={"QUORUM_LAB_MEM_FRONTEND": "768"})) == 3 * 768 + 2 * 512
 
 
 def test_control_planes_get_enough_memory_for_kubeadm():
