@@ -57,8 +57,9 @@ def make_pki(d):
 
     ca_key, srv_key, cli_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
     ca = build("ca", ca_key, "ca", ca_key, 1, [(x509.BasicConstraints(ca=True, path_length=None), True)])
-    srv = build("api", srv_key, "ca", ca_key, 2, [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
-                                                   (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)])
+    srv_extensions = [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+                      (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)]
+    srv = build("api", srv_key, "ca", ca_key, 2, srv_extensions)
     cli = build("admin", cli_key, "ca", ca_key, 3, [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)])
     for fname, obj in (("ca.crt", ca), ("srv.crt", srv), ("srv.key", srv_key), ("cli.crt", cli), ("cli.key", cli_key)):
         (d / fname).write_bytes(pem(obj))
@@ -119,7 +120,9 @@ def mock(tmp_path):
     make_pki(state)
     server = start_api(state)
     port = server.server_address[1]
-    b64 = lambda p: base64.b64encode((state / p).read_bytes()).decode()  # noqa: E731
+    def b64(name):
+        return base64.b64encode((state / name).read_bytes()).decode()
+
     (state / "kubeconfig").write_text(
         "apiVersion: v1\nkind: Config\nclusters:\n  - name: lab\n    cluster:\n"
         f"      server: https://127.0.0.1:{port}\n      certificate-authority-data: {b64('ca.crt')}\n"

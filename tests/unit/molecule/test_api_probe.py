@@ -9,6 +9,7 @@ import json
 import os
 import ssl
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -195,7 +196,9 @@ def api_server(pki):
 
 
 def write_kubeconfig(path, pki, port):
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    def b64(data):
+        return base64.b64encode(data).decode()
+
     path.write_text(
         "apiVersion: v1\nkind: Config\nclusters:\n  - name: lab\n    cluster:\n"
         f"      server: https://127.0.0.1:{port}\n      certificate-authority-data: {b64(pki['ca'])}\n"
@@ -226,7 +229,15 @@ def test_watch_and_write_against_a_mutual_tls_server(tmp_path, pki, api_server):
     write_kubeconfig(tmp_path / "admin.conf", pki, port)
     out, stop = tmp_path / "probe.jsonl", tmp_path / "stop"
     t0 = probe.time.time()
-    timer = threading.Timer(1.0, stop.touch)
+
+    def stop_after_five_records():
+        # by count, not by a fixed time: a loaded machine makes each TLS request slower
+        deadline = time.time() + 60
+        while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 5):
+            time.sleep(0.05)
+        stop.touch()
+
+    timer = threading.Thread(target=stop_after_five_records)
     timer.start()
     assert probe.main(["watch", "--kubeconfig", str(tmp_path / "admin.conf"), "--out", str(out),
                        "--stop-file", str(stop), "--period", "0.1", "--timeout", "5"]) == 0
