@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Client of the Kubernetes API through the VIP, for the failover checks of the cluster scenarios.
 
 Runs on the controller inside the lab namespace; Python standard library only. The credential is

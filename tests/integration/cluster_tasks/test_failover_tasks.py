@@ -55,7 +55,7 @@ def make_pki(d):
             return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         return obj.public_bytes(serialization.Encoding.PEM)
 
-    ca_key, srv_key, cli_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca_key, srv_key, cli_key = (ec.generate_private_key(ec.SECP256R1()) for dummy in range(3))
     ca = build("ca", ca_key, "ca", ca_key, 1, [(x509.BasicConstraints(ca=True, path_length=None), True)])
     srv_extensions = [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
                       (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)]

@@ -198,7 +198,7 @@ def test_start_refuses_a_running_vm(paths, booted, procs):
 
 
 def test_start_refuses_without_its_disk(paths, booted):
-    _, calls = booted
+    calls = booted[1]
     (paths.vm_dir("cp-3") / "disk.qcow2").unlink()
     with pytest.raises(config.LabError, match="disk"):
         power.start(paths, "cp-3")
@@ -206,7 +206,7 @@ def test_start_refuses_without_its_disk(paths, booted):
 
 
 def test_start_refuses_a_recorded_command_that_is_not_the_vms_qemu(paths, booted):
-    _, calls = booted
+    calls = booted[1]
     write_state(paths, argv=["/bin/sh", "-c", "rm -rf /"])
     with pytest.raises(config.LabError, match="not a QEMU of this VM"):
         power.start(paths, "cp-3")
