@@ -175,6 +175,15 @@ def sshd_listening(ssh_stderr: str) -> bool:
     return any(sign in ssh_stderr for sign in ("banner exchange", "Permission denied", "Connection closed by", "Connection reset by"))
 
 
+class QemuExited(config.LabError):
+    """The VM's QEMU ended before the guest answered SSH (-no-reboot: a guest panic ends it)."""
+
+
+# Seen on the loaded 2-core lab host: a software-emulated guest kernel panics now and then during
+# boot ("Fatal exception in interrupt"); a fresh overlay boots fine. One more try per VM and boot.
+BOOT_ATTEMPTS = 2
+
+
 def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float,
              on_booted: Callable[[], None] | None = None, stop: threading.Event | None = None) -> float:
     """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline).
@@ -192,7 +201,7 @@ def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeou
             on_booted()
             on_booted = None
         if not pid_alive(pid):
-            raise config.LabError(f"{node.name}: QEMU exited during boot")
+            raise QemuExited(f"{node.name}: QEMU exited during boot")
         now = time.monotonic()
         size = console.stat().st_size if console.exists() else 0
         if size != last_size or sshd_listening(proc.stderr):
@@ -327,12 +336,21 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
                     on_wait=lambda: log(f"{node.name}: waiting for a boot slot (other VMs are booting)"), stop=stop))
             except SlotCancelled as exc:
                 raise config.LabError(f"{node.name}: {exc}") from exc
-            vm = start_vm(paths, ns, node, img, accel, pubkey)
-            with lock:
-                state["vms"][node.name] = vm
-                save_state(paths, state)
-            # the slot is given back as soon as sshd answers, even if slowly
-            return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop)
+            for attempt in range(1, BOOT_ATTEMPTS + 1):
+                vm = start_vm(paths, ns, node, img, accel, pubkey)
+                with lock:
+                    state["vms"][node.name] = vm
+                    save_state(paths, state)
+                try:
+                    # the slot is given back as soon as sshd answers, even if slowly
+                    return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop)
+                except QemuExited:
+                    if attempt == BOOT_ATTEMPTS:
+                        raise
+                    crashed = paths.vm_dir(node.name) / f"console.crash-{attempt}.log"
+                    shutil.copyfile(paths.vm_dir(node.name) / "console.log", crashed)
+                    log(f"{node.name}: QEMU exited during boot (console kept in {crashed}); booting it once more")
+            raise AssertionError("unreachable")
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list))
     try:

@@ -120,6 +120,7 @@ def mock(tmp_path):
     make_pki(state)
     server = start_api(state)
     port = server.server_address[1]
+
     def b64(name):
         return base64.b64encode((state / name).read_bytes()).decode()
 
