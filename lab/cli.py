@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
-from lab import config, image, lifecycle, mirror, net, power, topology, vault
+from lab import ansible_env, config, image, lifecycle, mirror, net, power, topology, vault
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("topology", choices=sorted(topology.TOPOLOGIES))
     sub.add_parser("netns", help="create the instance's namespace and bridge (idempotent)")
     sub.add_parser("topologies", help="list the topologies")
-    sub.add_parser("env", help="print shell exports for Vault (source it inside 'lab exec')")
+    envp = sub.add_parser("env", help="print shell exports for Vault and Ansible (source it inside 'lab exec')")
+    envp.add_argument("--ansible", action="store_true", help="only Ansible's (the Mitogen strategy, unless QUORUM_LAB_MITOGEN=0)")
     return p
 
 
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.instance:
         config.check_instance(args.instance)
         os.environ["QUORUM_LAB_INSTANCE"] = args.instance
+    unpin()
     try:
         return _dispatch(args)
     except config.LabError as exc:
@@ -60,9 +63,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def unpin() -> None:
+    """Let this process and its children (QEMU, OpenBao, the mirror) use every CPU.
+
+    Mitogen pins Ansible's workers to one CPU, and a `lab up` or `lab start` run from a task
+    inherits that: every VM then shares one core (seen: 3 VMs at 31 % each, the host half idle).
+    """
+    try:
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    except OSError:  # a cpuset narrower than the machine: keep what we were given
+        pass
+
+
 def _exec_env(paths: config.Paths) -> dict[str, str]:
     env = dict(os.environ)
     env.update(vault.client_env(paths))
+    env.update(ansible_env.ansible_env(env))
     env["QUORUM_LAB_INSTANCE"] = paths.instance
     env["QUORUM_LAB_HOME"] = str(paths.home)
     env["QUORUM_LAB_INVENTORY"] = str(paths.inventory)
@@ -138,8 +154,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{name:9} {vms} VMs, etcd {etcd:8} {desc}")
         return 0
     if args.cmd == "env":
-        for key, value in vault.client_env(paths).items():
-            print(f"export {key}={value}")
+        exports = {} if args.ansible else vault.client_env(paths)
+        exports.update(ansible_env.ansible_env())
+        for key, value in exports.items():
+            print(f"export {key}={shlex.quote(value)}")
         return 0
     raise config.LabError(f"unknown command {args.cmd}")
 

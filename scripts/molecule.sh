@@ -30,6 +30,7 @@ PY
 lab/lab build >/dev/null                   # image + apt mirror need the registries: outside the namespace
 lab/lab inventory "$topology" >/dev/null   # Molecule links it before `create` runs
 ns="$(lab/lab netns)"
+eval "$(lab/lab env --ansible)"           # Mitogen's strategy unless QUORUM_LAB_MITOGEN=0 (lab/ansible_env.py)
 
 status=0
 start=$(date +%s)

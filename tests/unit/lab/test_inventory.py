@@ -106,3 +106,10 @@ def test_frontend3_inventory_has_three_frontends_and_two_backends():
         "fe-3": {"ansible_host": "10.231.0.13"},
     }
     assert g["control_plane"]["hosts"] == {"be-1": {"ansible_host": "10.231.0.21"}, "be-2": {"ansible_host": "10.231.0.22"}}
+
+
+def test_lab_pki_uses_ecdsa_keys_the_vault_role_accepts():
+    v = build("stacked")["all"]["vars"]
+    specs = yaml.safe_load(Path("roles/vault/meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert v["vault_pki_key_type"] in specs["vault_pki_key_type"]["choices"]
+    assert (v["vault_pki_key_type"], v["vault_pki_key_bits"]) == ("ec", 256)
