@@ -16,6 +16,9 @@ from lab import config, topology
 SLOW_MACHINE_VARS: dict[str, Any] = {
     "control_plane_etcd_heartbeat_interval_ms": 500,
     "control_plane_etcd_election_timeout_ms": 5000,
+    # etcd logs a warning line per apply over 100 ms and per request over 300 ms: on these guests
+    # that was 1.5 MB of JSON in 8 minutes on the first control plane, costing CPU it lacks.
+    "control_plane_etcd_extra_args": {"warning-apply-duration": "2s", "warning-unary-request-duration": "5s"},
     "control_plane_leader_elect_lease_duration": "60s",
     "control_plane_leader_elect_renew_deadline": "40s",
     "control_plane_leader_elect_retry_period": "5s",
