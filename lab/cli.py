@@ -79,6 +79,9 @@ def _exec_env(paths: config.Paths) -> dict[str, str]:
     env = dict(os.environ)
     env.update(vault.client_env(paths))
     env.update(ansible_env.ansible_env(env))
+    # facts live as long as the lab's nodes: a fact cache that outlived a 'lab down' described
+    # machines that no longer exist (seen: a VM's eth0 given to a container whose link is host0)
+    env.setdefault("ANSIBLE_CACHE_PLUGIN_CONNECTION", str(paths.run / "facts"))
     env["QUORUM_LAB_INSTANCE"] = paths.instance
     env["QUORUM_LAB_HOME"] = str(paths.home)
     env["QUORUM_LAB_INVENTORY"] = str(paths.inventory)
@@ -139,7 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(repo)
         return 0
     if args.cmd == "inventory":
-        path = lifecycle.write_inventory(paths, args.topology, topology.nodes(args.topology))
+        path = lifecycle.write_inventory(paths, args.topology, topology.nodes(args.topology), topology.backend(args.topology))
         print(path)
         return 0
     if args.cmd == "netns":

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lab import config, image, inventory, mirror, net, qemu, topology, vault
+from lab import config, image, inventory, mirror, net, nspawn, qemu, topology, vault
 from lab.slots import BootSlots, SlotCancelled, slot_count
 from lab.util import log, pid_alive, pid_cmdline, read_json, run, tail, write_atomic
 
@@ -52,9 +52,11 @@ def recorded_pids(state: dict[str, Any] | None) -> list[int]:
 
 
 def is_ours(cmdline: list[str], paths: config.Paths) -> bool:
-    """A process this lab instance started: qemu of its VMs, its mirror server or its OpenBao."""
+    """A process this lab instance started: qemu or nspawn of its nodes, its mirror server or its OpenBao."""
     if not cmdline:
         return False
+    if nspawn.is_node(cmdline, paths.run):
+        return True
     joined = "\0".join(cmdline)
     run_dir = str(paths.run) + "/"
     exe = os.path.basename(cmdline[0])
@@ -85,6 +87,14 @@ def find_leftovers(paths: config.Paths) -> list[int]:
 def stop_pids(pids: list[int], paths: config.Paths, grace: float = 10.0) -> list[int]:
     """SIGTERM, then SIGKILL after ``grace`` seconds; only PIDs whose command line is ours."""
     targets = [p for p in dict.fromkeys(pids) if pid_alive(p) and is_ours(pid_cmdline(p), paths)]
+    for pid in targets:
+        if nspawn.is_node(pid_cmdline(pid), paths.run):
+            # a power cut for the node: killing its PID 1 ends every process of its PID namespace
+            # (SIGTERM would make nspawn wait for the node's shutdown)
+            payload = nspawn.payload_pid(pid)
+            if payload:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(payload, signal.SIGKILL)
     for pid in targets:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -138,11 +148,13 @@ def check_resources(node_list: list[topology.Node], home: Path, *, mem_available
         raise config.LabError("not enough resources, nothing was started:\n  " + "\n  ".join(faults))
 
 
-def check_host() -> None:
+def check_host(backend: str = "qemu") -> None:
     if os.geteuid() != 0:
         raise config.LabError("the lab needs root (network namespaces, taps)")
-    missing = [tool for tool in (qemu.QEMU, "qemu-img", "ip", "ssh", "ssh-keygen", "openssl", "mmdebstrap", "apt-ftparchive", "mkfs.ext4")
-               if shutil.which(tool) is None]
+    tools = [qemu.QEMU, "qemu-img", "ip", "ssh", "ssh-keygen", "openssl", "mmdebstrap", "apt-ftparchive", "mkfs.ext4"]
+    if backend == "nspawn":
+        tools += [nspawn.NSPAWN, "nsenter", "mount"]
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         raise config.LabError(f"missing host tools: {', '.join(missing)}; run scripts/host-deps.sh")
 
@@ -215,9 +227,9 @@ def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeou
             time.sleep(2)
 
 
-def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node]) -> Path:
+def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node], backend: str = "qemu") -> Path:
     inv = inventory.build(topo, node_list, ssh_key=paths.ssh_key, ca_cert=paths.ca_cert, instance=paths.instance,
-                          kubernetes=inventory.kubernetes_version(paths.home))
+                          kubernetes=inventory.kubernetes_version(paths.home), backend=backend)
     write_atomic(paths.inventory, inventory.render(inv))
     return paths.inventory
 
@@ -241,9 +253,10 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
         for node in node_list:
             wait_ssh(paths, ns, node, state["vms"][node.name]["pid"], 120, 300)
-        write_inventory(paths, topo, node_list)
+        write_inventory(paths, topo, node_list, state.get("backend", "qemu"))
         return state
-    check_host()
+    backend = topology.backend(topo)
+    check_host(backend)
     if state or paths.run.exists() or net.exists(ns) or find_leftovers(paths):
         log(f"cleaning leftovers of an earlier run of {paths.instance!r}")
         down(paths, quiet=True)
@@ -253,12 +266,16 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
     build_seconds = time.monotonic() - t_build
     pubkey = ensure_ssh_key(paths)
     vault.ensure_ca(paths)
-    accel = qemu.choose_accel(paths.home, img.kernel)
+    accel = qemu.choose_accel(paths.home, img.kernel) if backend == "qemu" else "native"
     paths.run.mkdir(parents=True, exist_ok=True)
-    state = {"instance": paths.instance, "topology": topo, "netns": ns, "accel": accel, "image": img.key,
-             "status": "booting", "started": time.time(), "vms": {}}
+    state = {"instance": paths.instance, "topology": topo, "netns": ns, "backend": backend, "accel": accel,
+             "image": img.key, "status": "booting", "started": time.time(), "vms": {}}
     save_state(paths, state)
     try:
+        if backend == "nspawn":
+            nspawn.rootfs(img)
+            nspawn.set_host_sysctls(state)
+            save_state(paths, state)
         net.ensure(ns)
         state["mirror_pid"] = start_mirror(paths, ns)
         save_state(paths, state)
@@ -276,9 +293,9 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
         log("lab up failed: cleaning up")
         down(paths, quiet=True)
         raise
-    write_inventory(paths, topo, node_list)
+    write_inventory(paths, topo, node_list, backend)
     record_figures(paths, state, node_list)
-    log(f"lab {paths.instance!r} up: {len(node_list)} VMs ({accel}) in {state['boot_all_seconds']} s; inventory {paths.inventory}")
+    log(f"lab {paths.instance!r} up: {len(node_list)} {backend} nodes ({accel}) in {state['boot_all_seconds']} s; inventory {paths.inventory}")
     return state
 
 
@@ -337,7 +354,10 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
             except SlotCancelled as exc:
                 raise config.LabError(f"{node.name}: {exc}") from exc
             for attempt in range(1, BOOT_ATTEMPTS + 1):
-                vm = start_vm(paths, ns, node, img, accel, pubkey)
+                if state.get("backend") == "nspawn":
+                    vm = start_container(paths, ns, node, img, pubkey)
+                else:
+                    vm = start_vm(paths, ns, node, img, accel, pubkey)
                 with lock:
                     state["vms"][node.name] = vm
                     save_state(paths, state)
@@ -381,7 +401,8 @@ def record_figures(paths: config.Paths, state: dict[str, Any], node_list: list[t
     figures = {
         "topology": state["topology"], "instance": paths.instance, "accel": state["accel"], "vms": len(node_list),
         "build_or_reuse_seconds": state.get("build_seconds"), "boot_all_seconds": state.get("boot_all_seconds"),
-        "boot_seconds": state.get("boot_seconds"), "rss_mib": {n.name: rss_mib(state["vms"][n.name]["pid"]) for n in node_list},
+        "boot_seconds": state.get("boot_seconds"), "backend": state.get("backend", "qemu"),
+        "rss_mib": {n.name: node_memory_mib(paths, state, n.name) for n in node_list},
         "memory_mib": {n.name: n.size.memory_mib for n in node_list}, "host_load1_at_end": round(load1, 1),
         "host_cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -401,6 +422,19 @@ def start_mirror(paths: config.Paths, ns: str) -> int:
     )
     logf.close()
     return proc.pid
+
+
+def start_container(paths: config.Paths, ns: str, node: topology.Node, img: image.Image, pubkey: str) -> dict[str, Any]:
+    """Boot ``node`` as a systemd-nspawn container on a fresh copy of the image root."""
+    node_dir = paths.vm_dir(node.name)
+    root = nspawn.prepare_root(nspawn.rootfs(img), node_dir, node, pubkey)
+    console = node_dir / "console.log"
+    console.unlink(missing_ok=True)
+    argv = nspawn.command(node, root=root, ns=ns)
+    nspawn.record(root, argv)
+    pid = nspawn.launch(argv, nspawn.ensure_cgroups(paths.instance, node.name), console)
+    log(f"{node.name}: systemd-nspawn pid {pid}, {node.ip}")
+    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus, "backend": "nspawn"}
 
 
 def start_vm(paths: config.Paths, ns: str, node: topology.Node, img: image.Image, accel: str, pubkey: str) -> dict[str, Any]:
@@ -431,6 +465,10 @@ def down(paths: config.Paths, *, quiet: bool = False) -> None:
     ns = (state or {}).get("netns") or config.netns_name(paths.instance)
     pids = recorded_pids(state) + find_leftovers(paths)
     stopped = stop_pids(pids, paths)
+    if (state or {}).get("backend") == "nspawn" or nspawn.cgroups_exist(paths.instance):
+        nspawn.kill_cgroup_processes(paths.instance)
+        nspawn.remove_cgroups(paths.instance)
+        nspawn.restore_host_sysctls(state)
     keep_ns = net.inside(ns)
     if net.exists(ns):
         if keep_ns:
@@ -442,6 +480,13 @@ def down(paths: config.Paths, *, quiet: bool = False) -> None:
     if not quiet or stopped:
         extra = " (namespace kept: the caller runs inside it)" if keep_ns else ""
         log(f"lab {paths.instance!r} down: stopped {len(stopped)} processes{extra}")
+
+
+def node_memory_mib(paths: config.Paths, state: dict[str, Any], name: str) -> int | None:
+    """Memory of a node: its QEMU's RSS, or what its container's cgroup holds."""
+    if state.get("backend") == "nspawn":
+        return nspawn.memory_mib(paths.instance, name)
+    return rss_mib(state["vms"][name]["pid"])
 
 
 def rss_mib(pid: int) -> int | None:
@@ -464,11 +509,11 @@ def status(paths: config.Paths) -> tuple[dict[str, Any], bool]:
         if leftovers:
             report["leftover_pids"] = leftovers
         return report, False
-    report.update({k: state.get(k) for k in ("topology", "status", "accel", "image", "boot_all_seconds")})
+    report.update({k: state.get(k) for k in ("topology", "status", "backend", "accel", "image", "boot_all_seconds")})
     vms = {}
     for name, vm in state.get("vms", {}).items():
         alive = pid_alive(vm["pid"]) and is_ours(pid_cmdline(vm["pid"]), paths)
-        vms[name] = {"ip": vm["ip"], "pid": vm["pid"], "alive": alive, "rss_mib": rss_mib(vm["pid"]) if alive else None,
+        vms[name] = {"ip": vm["ip"], "pid": vm["pid"], "alive": alive, "rss_mib": node_memory_mib(paths, state, name) if alive else None,
                      "memory_mib": vm.get("memory_mib")}
     report["vms"] = vms
     report["mirror"] = {"url": config.MIRROR_URL, "pid": state.get("mirror_pid"),

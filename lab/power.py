@@ -1,10 +1,12 @@
-"""lab kill / lab start: power one VM off hard and boot it again on its own disk.
+"""lab kill / lab start: power one node off hard and boot it again on its own disk.
 
 Failover tests need a node that dies without warning (SIGKILL to its QEMU: no shutdown, no
 ARP goodbye, the guest's TCP peers see nothing) and that later comes back with the disk it
 had, like a host after a power cut. Both commands only touch a QEMU of this lab instance,
 recognised by its command line, and keep the instance's state file right so that
-`lab status`, `lab ssh` and `lab down` keep working.
+`lab status`, `lab ssh` and `lab down` keep working. A systemd-nspawn node is killed by
+SIGKILL to its PID 1 (every process of the node dies with it) and boots again on its root
+directory.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lab import config, image, lifecycle, net, qemu, topology
+from lab import config, image, lifecycle, net, nspawn, qemu, topology
 from lab.slots import BootSlots, slot_count
 from lab.util import file_lock, log, pid_alive, pid_cmdline, run
 
@@ -102,8 +104,66 @@ def wait_gone(pid: int, timeout: float = 15.0, alive: Callable[[int], bool] = pi
     return True
 
 
+def kill_container(paths: config.Paths, name: str) -> dict[str, Any]:
+    """SIGKILL the PID 1 of nspawn node ``name``; {"t": ..., "pid": the nspawn's PID}."""
+    with _state_lock(paths):
+        state = lifecycle.load_state(paths)
+        vm = vm_entry(state, name, paths)
+        pid = int(vm["pid"])
+        payload = nspawn.payload_pid(pid) if nspawn.is_node(pid_cmdline(pid), paths.run, name) else None
+        if not payload:
+            raise config.LabError(f"{name}: pid {pid} is not a running systemd-nspawn of this node in lab "
+                                  f"{paths.instance!r} (already killed? 'lab start {name}' boots it again)")
+        t = time.time()
+        vm["killed_at"] = t
+        assert state is not None
+        lifecycle.save_state(paths, state)
+        os.kill(payload, signal.SIGKILL)
+    if not wait_gone(pid):
+        raise config.LabError(f"{name}: systemd-nspawn pid {pid} still exists 15 s after its PID 1 was killed")
+    log(f"{name}: node PID 1 ({payload}) killed, nspawn {pid} gone")
+    return {"t": t, "pid": pid}
+
+
+def start_container(paths: config.Paths, state: dict[str, Any], name: str, wait_ssh: bool,
+                    boot_timeout: float | None) -> dict[str, Any]:
+    """Boot nspawn node ``name`` again on its root directory."""
+    vm = vm_entry(state, name, paths)
+    if nspawn.is_node(pid_cmdline(int(vm["pid"])), paths.run, name):
+        raise config.LabError(f"{name} is running (pid {vm['pid']}): 'lab kill {name}' first")
+    ns = state.get("netns") or config.netns_name(paths.instance)
+    if not net.exists(ns):
+        raise config.LabError(f"namespace {ns} does not exist: the lab is down")
+    root = paths.vm_dir(name) / "root"
+    if not (root / "etc").is_dir():
+        raise config.LabError(f"{name}: its root {root} is gone; 'lab down' and 'lab up' build a new lab")
+    node = node_of(state, name)
+    with _state_lock(paths):
+        state = lifecycle.load_state(paths)
+        vm = vm_entry(state, name, paths)
+        assert state is not None
+        console = paths.vm_dir(name) / "console.log"
+        if console.exists():  # keep the console of the life that was killed
+            console.replace(console.with_name("console.prev.log"))
+        t = time.time()
+        pid = nspawn.launch(nspawn.command(node, root=root, ns=ns), nspawn.ensure_cgroups(paths.instance, name), console)
+        vm["pid"] = pid
+        vm.pop("killed_at", None)
+        lifecycle.save_state(paths, state)
+    log(f"{name}: systemd-nspawn started again, pid {pid}")
+    result: dict[str, Any] = {"t": t, "pid": pid}
+    if wait_ssh:
+        timeout = boot_timeout or 300
+        seconds = lifecycle.wait_ssh(paths, ns, node, pid, timeout, max(timeout, 1800))
+        result["ssh_seconds"] = round(seconds, 1)
+        log(f"{name} ({node.ip}) answers SSH {seconds:.1f} s after nspawn started")
+    return result
+
+
 def kill(paths: config.Paths, name: str) -> dict[str, Any]:
-    """SIGKILL the QEMU of VM ``name``; {"t": wall-clock time of the signal, "pid": ...}."""
+    """SIGKILL the QEMU of VM ``name`` (the PID 1 of an nspawn node); {"t": time of the signal, "pid": ...}."""
+    if (lifecycle.load_state(paths) or {}).get("backend") == "nspawn":
+        return kill_container(paths, name)
     with _state_lock(paths):
         state = lifecycle.load_state(paths)
         vm = vm_entry(state, name, paths)
@@ -131,6 +191,8 @@ def start(paths: config.Paths, name: str, *, wait_ssh: bool = False, boot_timeou
     state = lifecycle.load_state(paths)
     vm = vm_entry(state, name, paths)
     assert state is not None
+    if state.get("backend") == "nspawn":
+        return start_container(paths, state, name, wait_ssh, boot_timeout)
     if pid_alive(int(vm["pid"])) and is_vm_qemu(pid_cmdline(int(vm["pid"])), paths, name):
         raise config.LabError(f"{name} is running (pid {vm['pid']}): 'lab kill {name}' first")
     ns = state.get("netns") or config.netns_name(paths.instance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 
 from lab import config
@@ -41,6 +42,21 @@ TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
 }
 
 CONTRACT_GROUPS = ("frontend", "control_plane", "etcd", "meta_worker", "worker")
+
+BACKENDS = ("qemu", "nspawn")
+# Kubernetes clusters run on systemd-nspawn nodes by default: under software emulation two
+# control planes could not keep etcd steady on 2 host cores (docs/cluster.md). The other
+# topologies keep QEMU VMs, on which their scenarios were proven.
+NSPAWN_TOPOLOGIES = ("minimal", "stacked", "external")
+
+
+def backend(topology: str, env: dict[str, str] | None = None) -> str:
+    """qemu or nspawn: QUORUM_LAB_BACKEND, else the topology's default."""
+    env = os.environ if env is None else env
+    chosen = env.get("QUORUM_LAB_BACKEND") or ("nspawn" if topology in NSPAWN_TOPOLOGIES else "qemu")
+    if chosen not in BACKENDS:
+        raise config.LabError(f"QUORUM_LAB_BACKEND={chosen!r}: use one of {', '.join(BACKENDS)}")
+    return chosen
 
 
 @dataclass(frozen=True)
