@@ -40,8 +40,9 @@ def in_host_netns() -> bool:
 
 
 def ns_cmd(ns: str, cmd: list[str]) -> list[str]:
-    """``cmd`` run inside ``ns`` (``ip netns exec`` works from any namespace)."""
-    return ["ip", "netns", "exec", ns, *cmd]
+    """``cmd`` run inside ``ns``. nsenter, not ``ip netns exec``: that one also remounts /sys, which
+    hides the cgroup hierarchies the lab's systemd-nspawn nodes are started and managed with."""
+    return ["nsenter", f"--net={NETNS_DIR / ns}", "--", *cmd]
 
 
 def ensure(ns: str) -> None:

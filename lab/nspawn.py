@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab import config, image
+from lab import config, image, net
 from lab.topology import Node
 from lab.util import file_lock, log, pid_cmdline, run, write_atomic
 
@@ -141,10 +141,8 @@ def prepare_root(base: Path, node_dir: Path, node: Node, authorized_key: str) ->
 
 
 def command(node: Node, *, root: Path, ns: str, bridge: str = config.BRIDGE) -> list[str]:
-    """The node's nspawn command line, entered into the lab's network namespace by nsenter
-    (not `ip netns exec`: that remounts /sys without the cgroup hierarchies nspawn needs)."""
-    return [
-        "nsenter", f"--net=/run/netns/{ns}", "--",
+    """The node's nspawn command line, inside the lab's network namespace."""
+    return net.ns_cmd(ns, [
         NSPAWN,
         "--quiet",
         f"--directory={root}",
@@ -158,7 +156,7 @@ def command(node: Node, *, root: Path, ns: str, bridge: str = config.BRIDGE) -> 
         "--timezone=off",
         "--link-journal=no",
         "--console=read-only",
-    ]
+    ])
 
 
 def environment() -> dict[str, str]:

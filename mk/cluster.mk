@@ -12,9 +12,9 @@ cluster: venv
 	inv=$$(lab/lab inventory $(CLUSTER_TOPOLOGY)) && \
 	lab/lab exec ansible-playbook -i "$$inv" site.yml && \
 	lab/lab exec ansible-playbook -i "$$inv" playbooks/kubeconfig.yml -e kubeconfig_path=$(CLUSTER_KUBECONFIG) -e kubeconfig_ttl=8h
-	@kubectl=$$(ls $(QUORUM_LAB_HOME)/mirror/dl.k8s.io/release/v*/bin/linux/amd64/kubectl | tail -1); \
+	@install -D -m 0755 "$$(ls $(QUORUM_LAB_HOME)/mirror/dl.k8s.io/release/v*/bin/linux/amd64/kubectl | tail -1)" $(QUORUM_LAB_HOME)/bin/kubectl; \
 	echo; echo "The cluster answers inside the lab's namespace:"; \
-	echo "  lab/lab exec $$kubectl --kubeconfig $(CLUSTER_KUBECONFIG) get nodes -o wide"; \
+	echo "  lab/lab exec $(QUORUM_LAB_HOME)/bin/kubectl --kubeconfig $(CLUSTER_KUBECONFIG) get nodes -o wide"; \
 	echo "A new admin kubeconfig (short-lived): lab/lab exec ansible-playbook -i \$$(lab/lab inventory $(CLUSTER_TOPOLOGY)) playbooks/kubeconfig.yml -e kubeconfig_path=PATH"
 
 cluster-stacked: venv

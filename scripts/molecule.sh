@@ -34,7 +34,8 @@ eval "$(lab/lab env --ansible)"           # Mitogen's strategy unless QUORUM_LAB
 
 status=0
 start=$(date +%s)
-ip netns exec "$ns" molecule -c molecule/_shared/base.yml "${command[0]}" -s "$scenario" "${command[@]:1}" || status=$?
+# nsenter, not `ip netns exec`: that remounts /sys, and `lab start` of an nspawn node needs its cgroups
+nsenter --net="/run/netns/$ns" -- molecule -c molecule/_shared/base.yml "${command[0]}" -s "$scenario" "${command[@]:1}" || status=$?
 end=$(date +%s)
 if [ "${command[0]}" = test ]; then
   lab/lab down >/dev/null 2>&1 || true   # the namespace too (destroy kept it: Molecule ran inside)

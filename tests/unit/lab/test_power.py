@@ -180,7 +180,7 @@ def test_start_boots_the_same_machine_inside_the_namespace(paths, booted):
     argv, calls = booted
     result = power.start(paths, "cp-3")
     assert result["pid"] == 5151 and isinstance(result["t"], float)
-    assert calls["run"] == [["nice", "-n", "5", "ip", "netns", "exec", "quorum-lab-cluster-stacked", *argv]]
+    assert calls["run"] == [["nice", "-n", "5", "nsenter", "--net=/run/netns/quorum-lab-cluster-stacked", "--", *argv]]
     assert calls["taps"] == [("quorum-lab-cluster-stacked", "qt-cp-3")]
     vm = lifecycle.load_state(paths)["vms"]["cp-3"]
     assert vm["pid"] == 5151 and "killed_at" not in vm and vm["argv"] == argv
