@@ -132,7 +132,8 @@ def mock(tmp_path):
     (state / "holder").write_text("fe-1\n")
     script(bindir / "ip", f"""#!/bin/sh
 if [ "$(cat {state}/holder)" = "$MOCK_HOST" ]; then
-  echo '[{{"ifindex":2,"ifname":"eth0","addr_info":[{{"family":"inet","local":"10.231.0.250","prefixlen":32}}]}}]'
+  # iproute2 6.x prints an empty object for each address of the interface that does not match
+  echo '[{{"ifindex":2,"ifname":"eth0","addr_info":[{{}},{{"family":"inet","local":"10.231.0.250","prefixlen":32}}]}}]'
 else echo '[]'; fi
 """)
     script(proj / "lab" / "lab", f"""#!/bin/sh
