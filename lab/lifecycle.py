@@ -476,7 +476,9 @@ def down(paths: config.Paths, *, quiet: bool = False) -> None:
         else:
             net.delete(ns)
     if paths.run.exists():
-        shutil.rmtree(paths.run)
+        shutil.rmtree(paths.run, ignore_errors=True)  # a concurrent `lab down` may remove files first
+        if paths.run.exists():
+            shutil.rmtree(paths.run)
     if not quiet or stopped:
         extra = " (namespace kept: the caller runs inside it)" if keep_ns else ""
         log(f"lab {paths.instance!r} down: stopped {len(stopped)} processes{extra}")
