@@ -379,7 +379,7 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
             node = futures[fut]
             try:
                 results[node.name] = fut.result()
-                log(f"{node.name} ({node.ip}) answers SSH {results[node.name]:.1f} s after QEMU started")
+                log(f"{node.name} ({node.ip}) answers SSH {results[node.name]:.1f} s after its start")
             except config.LabError as exc:
                 failures.append(f"{exc}\n--- console tail of {node.name} ---\n{tail(paths.vm_dir(node.name) / 'console.log', 30)}")
     except BaseException:
