@@ -38,7 +38,9 @@ BOOK = """
         vault_cert_certificates:
           - {name: peer, pki: etcd-pki, role: peer, ip_sans: ["{{ ansible_host }}", 127.0.0.1],
              alt_names: "{{ extra_names | default([]) }}"}
-          - {name: server, pki: etcd-pki, role: server, alt_names: [localhost], ip_sans: ["{{ ansible_host }}"]}
+          # its CA in another directory than its key, as the API server's etcd client has it
+          - {name: server, pki: etcd-pki, role: server, alt_names: [localhost], ip_sans: ["{{ ansible_host }}"],
+             ca_path: "%(dir)s/ca/server-ca.crt"}
   post_tasks:
     - name: Report what was issued
       ansible.builtin.debug:
