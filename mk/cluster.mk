@@ -1,7 +1,8 @@
 # The HA cluster on the lab (issue 8).
 #   make cluster                boot the lab's stacked topology, run site.yml, write an admin kubeconfig
-#   make cluster-stacked        the Molecule scenario cluster_stacked (slow: part of test-e2e)
-#   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 VMs (test-e2e)
+#   make cluster-stacked        the Molecule scenario cluster_stacked (9 min measured; test-e2e)
+#   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 nodes (11.5 min; test-e2e)
+# Both need the Kubernetes artifacts (make artifacts) and run on systemd-nspawn nodes (docs/lab.md).
 CLUSTER_TOPOLOGY ?= stacked
 CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
 
