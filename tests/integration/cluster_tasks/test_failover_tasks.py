@@ -188,6 +188,8 @@ esac
     cs_inventory: {tmp_path}/inv.yml
     cs_work: {home}/results/work
     cs_kubeconfig: {home}/results/work/admin.conf
+    cs_kubectl_mirror: {bindir}/kubectl
+    cs_kubectl_bin: {home}/results/work/kubectl
     cs_kubectl: {bindir}/kubectl --kubeconfig {home}/results/work/admin.conf
     cs_scenario: "{{{{ playbook_dir }}}}"
     cs_failover_window: 4
@@ -224,4 +226,4 @@ def test_failover_tasks_against_fakes(mock):
         "kill fe-1", "start fe-1 --wait-ssh", "kill cp-3", "start cp-3 --wait-ssh", "kill etcd-3", "start etcd-3 --wait-ssh"]
     assert "/api/v1/namespaces/default/configmaps" in (mock["state"] / "writes").read_text()
     # the probe left no credential behind: only its output in the work directory
-    assert sorted(p.name for p in (mock["home"] / "results" / "work").iterdir()) == ["admin.conf", "failover-probe.jsonl", "failover-stop"]
+    assert sorted(p.name for p in (mock["home"] / "results" / "work").iterdir()) == ["admin.conf", "failover-probe.jsonl", "failover-stop", "kubectl"]
