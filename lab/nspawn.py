@@ -63,10 +63,6 @@ CONTAINER_NODE_VARS: dict[str, Any] = {
 }
 
 
-def available() -> bool:
-    return shutil.which(NSPAWN) is not None
-
-
 def cgroup_path(instance: str, name: str) -> str:
     return f"/quorum-lab-{instance}/{name}"
 
