@@ -18,7 +18,7 @@ from lab import config
 from lab.util import file_lock, log, run, sha256_file, stable_hash, tail, write_atomic
 
 # Bump when the build steps below change in a way the recipe does not show.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 
@@ -265,11 +265,21 @@ def _customize(root: Path) -> None:
     # first boot must not run ldconfig/update-done (ConditionNeedsUpdate): mark /etc and /var current
     for stamp in ("etc/.updated", "var/.updated"):
         put(stamp, "# written by the quorum.k8s lab image build\n")
-    # apt lists of the build mirror are useless in the guest
-    lists = root / "var/lib/apt/lists"
-    for entry in lists.glob("*"):
-        if entry.is_file():
-            entry.unlink()
-    cache = root / "var/cache/apt/archives"
-    for deb in cache.glob("*.deb"):
-        deb.unlink()
+    _forget_package_lists(root)
+
+
+def _forget_package_lists(root: Path) -> None:
+    """Nothing of the build's apt state may pass for fresh in the guest.
+
+    The lists came from the build mirror, not the guest's sources; a young lists directory or an
+    update stamp made `cache_valid_time` skip the update, and the first install found nothing.
+    """
+    for rel in ("var/lib/apt/lists", "var/cache/apt"):
+        for entry in (root / rel).rglob("*"):
+            if entry.is_file() and entry.name != "lock":
+                entry.unlink()
+    (root / "var/lib/apt/periodic/update-success-stamp").unlink(missing_ok=True)
+    # the directories' own times are what apt's users read as "last update": make them ancient
+    for rel in ("var/lib/apt/lists", "var/lib/apt/lists/partial", "var/cache/apt"):
+        if (root / rel).is_dir():
+            os.utime(root / rel, (0, 0))

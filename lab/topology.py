@@ -24,7 +24,12 @@ KINDS: dict[str, tuple[str | None, str, int]] = {
 TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
     "single": ("stacked", [("node", 1)], "1 plain VM (group nodes): quick checks, boot figures"),
     "smoke": ("stacked", [("node", 3)], "3 plain VMs (group nodes)"),
-    "minimal": ("stacked", [("fe", 1), ("cp", 1), ("worker", 1)], "1 frontend, 1 control plane, 1 worker"),
+    # Every node class once: the cluster `make test` builds from a freshly made image (cluster_minimal).
+    "minimal": (
+        "stacked",
+        [("fe", 1), ("cp", 1), ("worker", 1), ("meta", 1)],
+        "1 frontend, 1 control plane, 1 worker, 1 meta-worker",
+    ),
     "frontend": ("stacked", [("fe", 2), ("be", 3)], "2 frontends + 3 small backends (group control_plane)"),
     # 3 frontends prove the derived VRRP priorities beyond two; 2 backends are enough behind them.
     "frontend3": ("stacked", [("fe", 3), ("be", 2)], "3 frontends + 2 small backends (group control_plane)"),

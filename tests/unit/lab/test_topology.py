@@ -9,7 +9,7 @@ from lab import config, topology
 EXPECTED_COUNTS = {
     "single": {"nodes": 1},
     "smoke": {"nodes": 3},
-    "minimal": {"frontend": 1, "control_plane": 1, "worker": 1},
+    "minimal": {"frontend": 1, "control_plane": 1, "worker": 1, "meta_worker": 1},
     "frontend": {"frontend": 2, "control_plane": 3},
     "frontend3": {"frontend": 3, "control_plane": 2},
     "etcd": {"etcd": 3, "etcd_spare": 1},
