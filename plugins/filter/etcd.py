@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.quorum.k8s.plugins.module_utils._inventory import NODE_ADDRESS_KEYS, node_address
 
-def _address(host, hv):
-    for key in ("etcd_node_ip", "quorum_node_ip", "ansible_host"):
-        value = hv.get(key)
-        if isinstance(value, str) and value and "{{" not in value:
-            return value
-    return host
+# The etcd role's own override first, then the inventory contract's rule.
+_ETCD_ADDRESS_KEYS = ("etcd_node_ip",) + NODE_ADDRESS_KEYS
 
 
 def etcd_cluster_members(hosts, hostvars, client_port=2379, peer_port=2380):
@@ -30,7 +27,7 @@ def etcd_cluster_members(hosts, hostvars, client_port=2379, peer_port=2380):
         name = hv.get("etcd_name")
         if not isinstance(name, str) or not name or "{{" in name:
             name = host
-        address = _address(host, hv)
+        address = node_address(host, hv, keys=_ETCD_ADDRESS_KEYS)
         shown = "[%s]" % address if ":" in address else address
         out.append({
             "host": host,

@@ -9,6 +9,8 @@ import zlib
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
+
 # VRRP priorities: 255 is reserved for the address owner and 0 for "master is
 # leaving"; a BACKUP instance may use 1..254. We stay below 254 so an operator can
 # still pin a host above the derived ones by hand.
@@ -68,8 +70,8 @@ def frontend_priorities(hosts, top=PRIORITY_TOP, step=PRIORITY_STEP):
 def frontend_node_addresses(hosts, hostvars):
     """Return ``[{name, address}]`` for the hosts, in the given order.
 
-    A host's cluster address is ``quorum_node_ip`` when set, else ``ansible_host``,
-    else its inventory name (the inventory contract).
+    A host's cluster address is the rule of the inventory contract (``node_address``:
+    ``quorum_node_ip``, else ``ansible_host``, else its inventory name).
     """
     if isinstance(hosts, (str, bytes)) or not hasattr(hosts, "__iter__"):
         raise AnsibleFilterError("frontend_node_addresses: expected a list of host names, got %r" % (hosts,))
@@ -79,12 +81,7 @@ def frontend_node_addresses(hosts, hostvars):
             hvars = hostvars[name]
         except KeyError:
             raise AnsibleFilterError("frontend_node_addresses: host %r is not in the inventory" % (name,))
-        address = None
-        for key in ("quorum_node_ip", "ansible_host"):
-            if key in hvars and hvars[key]:
-                address = str(hvars[key])
-                break
-        result.append({"name": str(name), "address": address or str(name)})
+        result.append({"name": str(name), "address": node_address(name, hvars)})
     return result
 
 

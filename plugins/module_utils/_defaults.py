@@ -1,12 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: quorum.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's pinned versions, stated once.
+"""The collection's pinned versions and cluster defaults, stated once.
 
 KUBERNETES_VERSION is the release the collection is tested with: the mirror builder builds it,
 the lab installs it, and it is the default of ``quorum_kubernetes_version``.
+
+CLUSTER_DEFAULTS are the defaults of the optional cluster-wide inventory variables
+(docs/inventory.md). The preflight checks read them (``_preflight.py``) and roles, playbooks and
+scenarios read a resolved value through the lookup ``quorum.k8s.cluster_setting``: no role or
+playbook restates a default with ``| default(...)``.
 """
 
 from __future__ import annotations
 
 KUBERNETES_VERSION = "1.35.8"
+
+CLUSTER_DEFAULTS = {
+    "quorum_etcd_topology": "stacked",
+    "quorum_api_port": 6443,
+    "quorum_apiserver_port": 6443,
+    "quorum_kubernetes_version": KUBERNETES_VERSION,
+    "quorum_pod_cidr": "10.244.0.0/16",
+    "quorum_service_cidr": "10.96.0.0/12",
+    "quorum_artifacts": "upstream",
+    "quorum_vault_prefix": "quorum",
+    "quorum_vault_ca_cert": None,
+}

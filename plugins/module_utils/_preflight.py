@@ -16,22 +16,15 @@ __metaclass__ = type
 import ipaddress
 import re
 
-# The inventory contract (docs/inventory.md). Names may grow, never change.
-CLUSTER_DEFAULTS = {
-    "quorum_etcd_topology": "stacked",
-    "quorum_api_port": 6443,
-    "quorum_apiserver_port": 6443,
-    "quorum_pod_cidr": "10.244.0.0/16",
-    "quorum_service_cidr": "10.96.0.0/12",
-    "quorum_artifacts": "upstream",
-    "quorum_vault_prefix": "quorum",
-    "quorum_vault_ca_cert": None,
-}
+from ansible_collections.quorum.k8s.plugins.module_utils._defaults import CLUSTER_DEFAULTS, KUBERNETES_VERSION
+from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
+
+# The inventory contract (docs/inventory.md). Names may grow, never change. The defaults of the
+# optional variables are CLUSTER_DEFAULTS (_defaults.py), shared with the roles.
 CLUSTER_REQUIRED = (
     "quorum_cluster_name",
     "quorum_node_cidr",
     "quorum_api_vip",
-    "quorum_kubernetes_version",
     "quorum_vault_addr",
 )
 HOST_VARIABLES = ("quorum_node_ip",)
@@ -96,9 +89,8 @@ def cluster_values(groups, hostvars, report):
 
 
 def host_address(host, hostvars):
-    """The cluster address of a host: quorum_node_ip, else ansible_host, else its name."""
-    hv = hostvars.get(host) or {}
-    return hv.get("quorum_node_ip") or hv.get("ansible_host") or host
+    """The cluster address of a host (the one rule: _inventory.node_address)."""
+    return node_address(host, hostvars.get(host))
 
 
 def _ip(value):
@@ -244,6 +236,10 @@ def check_values(values, report):
         elif (int(match.group(1)), int(match.group(2))) not in SUPPORTED_MINORS:
             report.error("variable quorum_kubernetes_version: %s is outside the supported minors (%s)"
                          % (version, supported))
+        elif "%s.%s.%s" % match.groups() != KUBERNETES_VERSION:
+            report.warn("variable quorum_kubernetes_version: %s is not the version this release is tested with "
+                        "(%s, the default); an offline mirror must be built for that version"
+                        % (version, KUBERNETES_VERSION))
 
     addr = values.get("quorum_vault_addr")
     if addr is not None and not re.match(r"^https?://[^/\s]+", str(addr)):

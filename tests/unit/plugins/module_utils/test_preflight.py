@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from ansible_collections.quorum.k8s.plugins.module_utils import _preflight as pf
+from ansible_collections.quorum.k8s.plugins.module_utils._defaults import CLUSTER_DEFAULTS, KUBERNETES_VERSION
 
 GOOD_VARS = {
     "quorum_cluster_name": "prod-1",
@@ -12,7 +13,7 @@ GOOD_VARS = {
     "quorum_node_cidr": "10.0.0.0/24",
     "quorum_api_vip": "10.0.0.10",
     "quorum_api_port": 6443,
-    "quorum_kubernetes_version": "1.34.2",
+    "quorum_kubernetes_version": KUBERNETES_VERSION,
     "quorum_pod_cidr": "10.244.0.0/16",
     "quorum_service_cidr": "10.96.0.0/12",
     "quorum_vault_addr": "https://vault.example.org:8200",
@@ -178,7 +179,25 @@ def test_kubernetes_version_rules(version, words):
 
 
 def test_kubernetes_version_with_v_prefix_passes():
-    assert run(quorum_kubernetes_version="v1.34.2")["ok"]
+    assert run(quorum_kubernetes_version="v" + KUBERNETES_VERSION) == {"ok": True, "errors": [], "warnings": []}
+
+
+def test_kubernetes_version_defaults_to_the_tested_one():
+    result = run(quorum_kubernetes_version=None)
+    assert result == {"ok": True, "errors": [], "warnings": []}
+    assert CLUSTER_DEFAULTS["quorum_kubernetes_version"] == KUBERNETES_VERSION
+    assert "quorum_kubernetes_version" not in pf.CLUSTER_REQUIRED
+
+
+def test_kubernetes_version_pinned_to_another_patch_warns():
+    result = run(quorum_kubernetes_version="1.34.2")
+    assert result["ok"]
+    assert [w for w in result["warnings"] if "1.34.2" in w and KUBERNETES_VERSION in w and "tested" in w]
+
+
+def test_defaults_apply_when_the_inventory_leaves_them_out():
+    overrides = dict((name, None) for name in CLUSTER_DEFAULTS)
+    assert run(**overrides) == {"ok": True, "errors": [], "warnings": []}
 
 
 def test_worker_and_meta_worker_exclusive():
