@@ -178,16 +178,14 @@ certs_upload_reason:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.client import KubeadmClient
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.errors import CommandError, KubeadmError
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.manager import TokenRequest, ensure
+from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import client as kubeadm_client
+from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import temp_writer
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.tokens import valid_certificate_key
-
-EXTRA_PATHS = ["/usr/local/bin", "/usr/bin"]
 
 
 def argument_spec():
@@ -207,22 +205,6 @@ def argument_spec():
     )
 
 
-def _binary(module, name):
-    if os.path.isabs(name):
-        return name
-    return module.get_bin_path(name, required=True, opt_dirs=EXTRA_PATHS)
-
-
-def _temp_writer(module):
-    def write_temp(text):
-        fd, path = tempfile.mkstemp(prefix="kubeadm-", suffix=".yaml", dir=module.tmpdir)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)
-        return path, lambda: os.path.exists(path) and os.unlink(path)
-    return write_temp
-
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
@@ -240,12 +222,7 @@ def main():
         module.fail_json(msg="admin kubeconfig %s not found: run this on an initialised control plane"
                          % params["kubeconfig"])
 
-    client = KubeadmClient(
-        run=lambda argv: module.run_command(argv, environ_update={"LC_ALL": "C"}),
-        kubeadm=_binary(module, params["kubeadm_path"]),
-        kubectl=_binary(module, params["kubectl_path"]),
-        kubeconfig=params["kubeconfig"],
-    )
+    client = kubeadm_client(module, params["kubeadm_path"], params["kubectl_path"], params["kubeconfig"])
     try:
         request = TokenRequest(
             min_remaining_minutes=params["min_remaining_minutes"],
@@ -258,7 +235,7 @@ def main():
             config=params["config"],
         )
         result = ensure(client, request, ca_pem, check_mode=module.check_mode,
-                        write_temp=_temp_writer(module))
+                        write_temp=temp_writer(module))
     except CommandError as exc:
         module.fail_json(msg="%s; check that the API server answers through %s" % (exc, params["kubeconfig"]),
                          rc=exc.rc)

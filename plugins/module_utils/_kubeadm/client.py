@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) quorum.k8s developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one way the kubeadm helpers talk to a cluster: kubectl and kubeadm on a control plane.
+"""The one way the kubeadm helpers talk to a cluster: kubectl and kubeadm on a node.
 
 Commands run through a ``run(argv) -> (rc, stdout, stderr)`` callable (a module's
 ``run_command`` in production, a fake in unit tests).  No secret is ever put on a
@@ -99,6 +99,23 @@ class KubeadmClient:
             self._call("kubeadm init phase upload-certs", argv + ["--config", path])
         finally:
             cleanup()
+
+    # kubeadm on the node itself: init and join from a configuration file, reset.
+    def init(self, config, verbosity=0):
+        """``kubeadm init`` from a configuration file; the join command (with a token) is not printed."""
+        return self._call("kubeadm init", [self.kubeadm, "init", "--config", config, "--skip-token-print",
+                                           "--v=%d" % verbosity])
+
+    def join(self, config, verbosity=0):
+        """``kubeadm join`` from a configuration file (it holds the token: never on the command line)."""
+        return self._call("kubeadm join", [self.kubeadm, "join", "--config", config, "--v=%d" % verbosity])
+
+    def reset(self, cri_socket=None):
+        """``kubeadm reset --force``: undoes an init or join on this node."""
+        argv = [self.kubeadm, "reset", "--force"]
+        if cri_socket:
+            argv += ["--cri-socket", cri_socket]
+        return self._call("kubeadm reset", argv)
 
 
 def config_with_certificate_key(text, certificate_key):

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) quorum.k8s developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the kubeadm modules share: finding the binaries, the client, private temporary files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .client import DEFAULT_KUBECONFIG, KubeadmClient
+
+EXTRA_PATHS = ["/usr/local/bin", "/usr/bin"]
+
+
+def binary(module, name):
+    """An absolute path as given; a bare name looked up in PATH and EXTRA_PATHS (fails the module if absent)."""
+    if os.path.isabs(name):
+        return name
+    return module.get_bin_path(name, required=True, opt_dirs=EXTRA_PATHS)
+
+
+def client(module, kubeadm="kubeadm", kubectl=None, kubeconfig=DEFAULT_KUBECONFIG):
+    """The KubeadmClient of a module: commands through run_command, in the C locale."""
+    return KubeadmClient(
+        run=lambda argv: module.run_command(argv, environ_update={"LC_ALL": "C"}),
+        kubeadm=binary(module, kubeadm),
+        kubectl=binary(module, kubectl) if kubectl else "kubectl",
+        kubeconfig=kubeconfig,
+    )
+
+
+def temp_writer(module):
+    """``write_temp(text) -> (path, cleanup)``: a 0600 file in the module's private temporary directory."""
+    def write_temp(text):
+        fd, path = tempfile.mkstemp(prefix="kubeadm-", suffix=".yaml", dir=module.tmpdir)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+        return path, lambda: os.path.exists(path) and os.unlink(path)
+    return write_temp
