@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mirror_builder.common import pinned_kubernetes_version
+
 # The lab network lives only inside the lab's own network namespace, so every
 # instance can use the same addresses.
 NODE_CIDR = "10.231.0.0/24"
@@ -22,7 +24,8 @@ BRIDGE = "qlbr0"
 SUITE = "trixie"
 POD_CIDR = "10.244.0.0/16"
 SERVICE_CIDR = "10.96.0.0/12"
-DEFAULT_KUBERNETES_VERSION = "1.34.2"
+# When no mirror manifest says otherwise: the version the collection pins (plugins/module_utils/_defaults.py).
+DEFAULT_KUBERNETES_VERSION = pinned_kubernetes_version()
 
 INSTANCE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 

@@ -1,26 +1,21 @@
-"""Small helpers: logging, running commands, hashing, atomic writes."""
+"""Small helpers: running commands, locks, processes, console logs; hashing, atomic writes and
+log lines come from mirror_builder/common.py (shared with the mirror builder)."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from lab.config import LabError
+from mirror_builder.common import logger, sha256_file, stable_hash, write_atomic  # noqa: F401 - lab's API
 
-_T0 = time.monotonic()
-
-
-def log(msg: str) -> None:
-    print(f"lab [{time.monotonic() - _T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+log = logger("lab")
 
 
 def run(
@@ -64,30 +59,6 @@ def file_lock(path: Path, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def stable_hash(obj: Any, length: int = 16) -> str:
-    """Hash of a JSON-serialisable object, independent of key order."""
-    data = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(data).hexdigest()[:length]
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 def read_json(path: Path) -> Any:

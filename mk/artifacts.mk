@@ -1,8 +1,10 @@
-# Offline Kubernetes artifacts (issue 4): lab/artifacts builds them from the Go module
-# proxy and the Debian mirror into $(QUORUM_LAB_HOME)/mirror. Not in TEST_TARGETS: the
-# cold build takes long; its unit tests run with `make unit` (tests/unit/lab_artifacts).
+# The artifact mirror (docs/offline.md): mirror_builder/ builds it from the Go module proxy and
+# the Debian mirror into $(QUORUM_LAB_HOME)/mirror, the same tool an operator runs for a site.
+# Not in TEST_TARGETS: the cold build takes long; its unit tests run with `make unit`
+# (tests/unit/mirror_builder).
 #   make artifacts                                   build or reuse; last line = manifest.json path
-#   make artifacts QUORUM_KUBERNETES_VERSION=v1.35.6 another patch (the default is in lab/artifacts/config.py)
+#   make artifacts QUORUM_KUBERNETES_VERSION=v1.35.6 another patch (the default is the collection's
+#                                                    pin, plugins/module_utils/_defaults.py)
 #   make artifacts-verify                            host checks: hashes, versions, image set, archives
 ARTIFACTS_PYTHON ?= python3
 ARTIFACTS_ARGS = $(if $(QUORUM_KUBERNETES_VERSION),--kubernetes-version $(QUORUM_KUBERNETES_VERSION))
@@ -10,7 +12,7 @@ ARTIFACTS_ARGS = $(if $(QUORUM_KUBERNETES_VERSION),--kubernetes-version $(QUORUM
 .PHONY: artifacts artifacts-verify
 
 artifacts:
-	@nice -n 10 $(ARTIFACTS_PYTHON) -m lab.artifacts build $(ARTIFACTS_ARGS)
+	@nice -n 10 $(ARTIFACTS_PYTHON) -m mirror_builder build $(ARTIFACTS_ARGS)
 
 artifacts-verify: artifacts
-	@$(ARTIFACTS_PYTHON) -m lab.artifacts verify
+	@$(ARTIFACTS_PYTHON) -m mirror_builder verify

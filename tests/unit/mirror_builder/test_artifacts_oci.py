@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from lab.artifacts import oci
+from mirror_builder import oci
 
 
 def test_split_reference_and_filename():

@@ -52,7 +52,8 @@ def sumdb_h1(lookup_body: str, module: str, version: str) -> str:
     raise ToolchainError(f"checksum database has no hash for {module}@{version}")
 
 
-def _proxy() -> str:
+def proxy() -> str:
+    """The first HTTP(S) entry of $GOPROXY (default https://proxy.golang.org)."""
     for entry in os.environ.get("GOPROXY", "https://proxy.golang.org").split(","):
         if entry.startswith("http"):
             return entry.rstrip("/")
@@ -68,14 +69,19 @@ def _usable(go: str) -> bool:
     return version is not None and version[:2] >= MIN_GO
 
 
-def find_go(cache_dir: str, log=print) -> str:
-    """Path of a go binary >= MIN_GO: QUORUM_GO, PATH, /usr/local/go, the cache, or fetched."""
+def local_go(cache_dir: str) -> str | None:
+    """Path of a go binary >= MIN_GO on this machine: QUORUM_GO, PATH, /usr/local/go or the cache."""
     candidates = [os.environ.get("QUORUM_GO"), shutil.which("go"), "/usr/local/go/bin/go",
                   os.path.join(cache_dir, "toolchain", f"go{FALLBACK_GO}", "bin", "go")]
     for go in candidates:
         if go and os.path.exists(go) and _usable(go):
             return go
-    return fetch_go(cache_dir, FALLBACK_GO, log)
+    return None
+
+
+def find_go(cache_dir: str, log=print) -> str:
+    """A local go binary (local_go), or Go FALLBACK_GO fetched from the proxy."""
+    return local_go(cache_dir) or fetch_go(cache_dir, FALLBACK_GO, log)
 
 
 def fetch_go(cache_dir: str, version: str, log=print) -> str:
@@ -83,13 +89,13 @@ def fetch_go(cache_dir: str, version: str, log=print) -> str:
     dest = os.path.join(cache_dir, "toolchain", f"go{version}")
     zpath = dest + ".zip"
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    proxy = _proxy()
-    log(f"fetching Go {version} from {proxy}")
-    with urllib.request.urlopen(f"{proxy}/{module}/@v/{modver}.zip", timeout=600) as resp, \
+    base = proxy()
+    log(f"fetching Go {version} from {base}")
+    with urllib.request.urlopen(f"{base}/{module}/@v/{modver}.zip", timeout=600) as resp, \
             open(zpath + ".part", "wb") as out:
         shutil.copyfileobj(resp, out)
     os.replace(zpath + ".part", zpath)
-    with urllib.request.urlopen(f"{proxy}/sumdb/sum.golang.org/lookup/{module}@{modver}", timeout=60) as resp:
+    with urllib.request.urlopen(f"{base}/sumdb/sum.golang.org/lookup/{module}@{modver}", timeout=60) as resp:
         want = sumdb_h1(resp.read().decode(), module, modver)
     got = zip_h1(zpath)
     if got != want:

@@ -4,7 +4,7 @@ import json
 import os
 import stat
 
-from lab.artifacts import verify_images
+from mirror_builder import verify_images
 
 REFS = ["registry.k8s.io/pause:3.10.1", "registry.k8s.io/etcd:3.6.6-0"]
 

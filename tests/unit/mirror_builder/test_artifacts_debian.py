@@ -1,6 +1,6 @@
 import pytest
 
-from lab.artifacts import debian
+from mirror_builder import debian
 
 PACKAGES = """\
 Package: iptables

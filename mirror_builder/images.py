@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from lab.artifacts.oci import Entry, Image, OCIError, split_reference, tree_entries
+from mirror_builder.oci import Entry, Image, OCIError, split_reference, tree_entries
 
 TEST_IMAGE = "localhost/quorum/httpd:1.0"
 TEST_IMAGE_PORT = 8080

@@ -49,12 +49,9 @@ def _fetch(mirror: str, rel: str, dest: str | None = None) -> bytes | str:
     return path
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
+def _sha256(path: str) -> str:  # not common.sha256_file: this file is copied to the nodes alone
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def ctr_major(ctr: list[str]) -> int:

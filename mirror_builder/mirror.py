@@ -6,10 +6,11 @@ the same ``<path>`` as ``M/<path>``. Every file has a ``.sha256`` beside it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
+
+from mirror_builder.common import sha256_file, write_atomic
 
 ARCH = "amd64"
 
@@ -52,22 +53,6 @@ def image_path(filename: str) -> str:
     return f"images/{filename}"
 
 
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def write_text(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def publish_file(root: str, rel: str, source: str, sha256_style: str = "bare") -> tuple[str, int]:
     """Copy ``source`` to ``root/rel`` with its ``.sha256`` beside it.
 
@@ -90,7 +75,7 @@ def publish_file(root: str, rel: str, source: str, sha256_style: str = "bare") -
 
 def write_sha256(dest: str, digest: str, style: str = "bare") -> None:
     name = os.path.basename(dest)
-    write_text(dest + ".sha256", f"{digest}\n" if style == "bare" else f"{digest}  {name}\n")
+    write_atomic(dest + ".sha256", f"{digest}\n" if style == "bare" else f"{digest}  {name}\n")
 
 
 def read_sha256_file(path: str) -> str:
@@ -104,7 +89,7 @@ def read_sha256_file(path: str) -> str:
 
 def write_sha256sums(directory: str, names: list[str]) -> None:
     lines = [f"{sha256_file(os.path.join(directory, n))}  {n}\n" for n in sorted(names)]
-    write_text(os.path.join(directory, "SHA256SUMS"), "".join(lines))
+    write_atomic(os.path.join(directory, "SHA256SUMS"), "".join(lines))
 
 
 def artifact(name: str, version: str, kind: str, rel: str, sha256: str, size: int, **extra) -> dict:
@@ -114,7 +99,7 @@ def artifact(name: str, version: str, kind: str, rel: str, sha256: str, size: in
 
 
 def write_manifest(path: str, manifest: dict) -> None:
-    write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def load_manifest(path: str) -> dict | None:

@@ -4,43 +4,32 @@ from __future__ import annotations
 
 import fcntl
 import gzip
-import hashlib
 import io
 import json
 import os
 import resource
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
 
-from lab.artifacts import debian, gobuild, images, mirror, oci
-from lab.artifacts.config import Settings
+from mirror_builder import debian, gobuild, images, mirror, oci
+from mirror_builder.common import logger, sha256_file, stable_hash, write_atomic
+from mirror_builder.config import Settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The files whose change changes what is built (common.py and cli.py do not).
 RECIPE_FILES = ("build.py", "config.py", "debian.py", "gobuild.py", "images.py", "mirror.py", "oci.py",
                 "pause/main.go")
 
-
-def log(msg: str) -> None:
-    print(f"[artifacts {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def recipe_hash() -> str:
-    h = hashlib.sha256()
-    for rel in RECIPE_FILES:
-        with open(os.path.join(HERE, rel), "rb") as f:
-            h.update(rel.encode() + b"\0" + f.read() + b"\0")
-    return h.hexdigest()
+log = logger("mirror")
 
 
 def cache_key(settings: Settings) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps({"kubernetes": settings.kubernetes_version, "suite": settings.debian_suite,
-                         "recipe": recipe_hash()}, sort_keys=True).encode())
-    return h.hexdigest()[:24]
+    recipe = {rel: sha256_file(os.path.join(HERE, rel)) for rel in RECIPE_FILES}
+    return stable_hash({"kubernetes": settings.kubernetes_version, "suite": settings.debian_suite,
+                        "recipe": recipe}, 24)
 
 
 def _tar_gz(dest: str, members: list[tuple[str, str, int]], mtime: int) -> None:
@@ -148,7 +137,7 @@ def _build(settings: Settings, force: bool) -> str:
         rel = mirror.kubernetes_binary_path(version, name)
         digest, size = mirror.publish_file(root, rel, bins[name], "bare")
         artifacts.append(mirror.artifact(name, version, "binary", rel, digest, size))
-    mirror.write_text(os.path.join(root, mirror.kubernetes_stable_path(version)), version + "\n")
+    write_atomic(os.path.join(root, mirror.kubernetes_stable_path(version)), version + "\n")
 
     # etcd as its release tarball.
     ev = pins.etcd_version
@@ -156,8 +145,7 @@ def _build(settings: Settings, force: bool) -> str:
     with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
         readme = os.path.join(tmp, "README.md")
         with open(readme, "w", encoding="utf-8") as f:
-            f.write(f"etcd {ev} built from go.etcd.io/etcd modules (commit {etcd['commit']}) "
-                    "by quorum.k8s lab/artifacts.\n")
+            f.write(f"etcd {ev} built from go.etcd.io/etcd modules (commit {etcd['commit']}) by {oci.SOURCE}.\n")
         tarball = os.path.join(tmp, mirror.etcd_tarball_name(ev))
         _tar_gz(tarball, [(top, "", 0o755), (f"{top}/README.md", readme, 0o644)]
                 + [(f"{top}/{n}", bins[n], 0o755) for n in ("etcd", "etcdctl", "etcdutl")], mtime)
@@ -198,7 +186,7 @@ def _build(settings: Settings, force: bool) -> str:
                                               pins.pause_version)
         if refs != expected:
             log(f"note: kubeadm lists {refs}, the pins give {expected}; following kubeadm")
-        labels = {"org.opencontainers.image.source": "quorum.k8s lab/artifacts",
+        labels = {"org.opencontainers.image.source": oci.SOURCE,
                   "org.opencontainers.image.created": created}
         index = []
         img_dir = os.path.join(root, "images")
@@ -216,7 +204,7 @@ def _build(settings: Settings, force: bool) -> str:
                                              written.sha256, written.size, image=ref,
                                              manifest_digest=written.manifest_digest, kubeadm=kubeadm_listed))
             log(f"image {ref}: {written.size // 1024} KiB")
-        mirror.write_text(os.path.join(img_dir, "index.json"), json.dumps(index, indent=2) + "\n")
+        write_atomic(os.path.join(img_dir, "index.json"), json.dumps(index, indent=2) + "\n")
         step("images", t0)
     finally:
         shutil.rmtree(work, ignore_errors=True)

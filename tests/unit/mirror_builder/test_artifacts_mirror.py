@@ -1,7 +1,7 @@
 import hashlib
 import json
 
-from lab.artifacts import images, mirror
+from mirror_builder import images, mirror
 
 
 def test_paths_follow_upstream_layout():

@@ -18,7 +18,8 @@ import shutil
 import subprocess
 import time
 
-from lab.artifacts import toolchain
+from mirror_builder import toolchain
+from mirror_builder.common import sha256_file
 
 KUBERNETES_COMMANDS = ("kubeadm", "kubelet", "kubectl", "kube-apiserver",
                        "kube-controller-manager", "kube-scheduler", "kube-proxy")
@@ -193,6 +194,35 @@ def _consumer(srcdir: str, gomod: str, imports: list[str]) -> None:
         f.write(body)
 
 
+def _build(go: Go, srcdir: str, gomod: str, outdir: str, stamp: dict, ldflags: str,
+           targets: list[tuple[str, list[str]]], what: str) -> float:
+    """Build ``targets`` ((output name, or "" for every command into the directory; packages)) in
+    the consumer module ``srcdir`` into ``outdir``, then stamp it; returns the seconds it took."""
+    _consumer(srcdir, gomod, list(dict.fromkeys(pkg for _out, pkgs in targets for pkg in pkgs)))
+    t0 = time.monotonic()
+    go.run(["mod", "tidy"], cwd=srcdir)
+    tmp = outdir + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    go.log(f"building {what}")
+    for out, pkgs in targets:
+        go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", os.path.join(tmp, out)] + pkgs, cwd=srcdir)
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.replace(tmp, outdir)
+    _write_stamp(outdir, stamp)
+    return round(time.monotonic() - t0, 1)
+
+
+def _requiring(name: str, info: ModuleInfo, modules: list[str]) -> str:
+    """go.mod of a consumer module that requires ``modules`` at ``info``'s version."""
+    with open(info.gomod, encoding="utf-8") as f:
+        godir = go_directive(f.read())
+    if len(modules) == 1:
+        return f"module quorum.lab/{name}-build\n\ngo {godir}\n\nrequire {modules[0]} {info.version}\n"
+    requires = "\n".join(f"\t{mod} {info.version}" for mod in sorted(modules))
+    return f"module quorum.lab/{name}-build\n\ngo {godir}\n\nrequire (\n{requires}\n)\n"
+
+
 def build_kubernetes(go: Go, version: str, outdir: str) -> dict:
     """Build the Kubernetes commands at ``version`` into ``outdir``; returns build facts."""
     info = go.module("k8s.io/kubernetes", version)
@@ -206,20 +236,10 @@ def build_kubernetes(go: Go, version: str, outdir: str) -> dict:
     facts = {"version": version, "commit": info.commit, "build_date": info.time, "pins": dataclasses.asdict(pins)}
     if _stamp_ok(outdir, stamp, list(KUBERNETES_COMMANDS)):
         return facts
-    srcdir = os.path.join(go.cache_root, "src", f"kubernetes-{version}")
     pkgs = [f"k8s.io/kubernetes/cmd/{c}" for c in KUBERNETES_COMMANDS]
-    _consumer(srcdir, kubernetes_consumer_gomod(version, upstream_gomod), pkgs)
-    t0 = time.monotonic()
-    go.run(["mod", "tidy"], cwd=srcdir)
-    tmp = outdir + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    go.log(f"building Kubernetes {version} ({', '.join(KUBERNETES_COMMANDS)}): the cold build takes a while")
-    go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", tmp + "/"] + pkgs, cwd=srcdir)
-    shutil.rmtree(outdir, ignore_errors=True)
-    os.replace(tmp, outdir)
-    _write_stamp(outdir, stamp)
-    facts["seconds"] = round(time.monotonic() - t0, 1)
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"kubernetes-{version}"),
+                              kubernetes_consumer_gomod(version, upstream_gomod), outdir, stamp, ldflags, [("", pkgs)],
+                              f"Kubernetes {version} ({', '.join(KUBERNETES_COMMANDS)}): the cold build takes a while")
     return facts
 
 
@@ -242,60 +262,31 @@ def build_etcd(go: Go, version: str, outdir: str) -> dict:
     facts = {"version": version, "commit": commit, "build_date": infos["etcd"].time}
     if _stamp_ok(outdir, stamp, list(ETCD_COMMANDS)):
         return facts
-    srcdir = os.path.join(go.cache_root, "src", f"etcd-{version}")
-    requires = "\n".join(f"\t{mod} {version}" for mod in sorted(ETCD_COMMANDS.values()))
-    with open(infos["etcd"].gomod, encoding="utf-8") as f:
-        godir = go_directive(f.read())
-    gomod = f"module quorum.lab/etcd-build\n\ngo {godir}\n\nrequire (\n{requires}\n)\n"
-    _consumer(srcdir, gomod, sorted(ETCD_COMMANDS.values()))
-    t0 = time.monotonic()
-    go.run(["mod", "tidy"], cwd=srcdir)
-    tmp = outdir + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    go.log(f"building etcd {version}")
-    for name, mod in sorted(ETCD_COMMANDS.items()):
-        go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", os.path.join(tmp, name), mod], cwd=srcdir)
-    shutil.rmtree(outdir, ignore_errors=True)
-    os.replace(tmp, outdir)
-    _write_stamp(outdir, stamp)
-    facts["seconds"] = round(time.monotonic() - t0, 1)
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"etcd-{version}"),
+                              _requiring("etcd", infos["etcd"], list(ETCD_COMMANDS.values())), outdir, stamp, ldflags,
+                              [(name, [mod]) for name, mod in sorted(ETCD_COMMANDS.items())], f"etcd {version}")
     return facts
 
 
 def build_coredns(go: Go, version: str, outdir: str) -> dict:
     """CoreDNS at ``version`` (e.g. v1.13.1), stamped as its Makefile does."""
-    info = go.module("github.com/coredns/coredns", version)
+    module = "github.com/coredns/coredns"
+    info = go.module(module, version)
     ldflags = f"-s -w -X github.com/coredns/coredns/coremain.GitCommit={info.commit[:7]}"
     stamp = {"version": version, "ldflags": ldflags, "go": go.version()}
     facts = {"version": version, "commit": info.commit, "build_date": info.time}
     if _stamp_ok(outdir, stamp, ["coredns"]):
         return facts
-    srcdir = os.path.join(go.cache_root, "src", f"coredns-{version}")
-    with open(info.gomod, encoding="utf-8") as f:
-        godir = go_directive(f.read())
-    gomod = f"module quorum.lab/coredns-build\n\ngo {godir}\n\nrequire github.com/coredns/coredns {version}\n"
-    _consumer(srcdir, gomod, ["github.com/coredns/coredns"])
-    t0 = time.monotonic()
-    go.run(["mod", "tidy"], cwd=srcdir)
-    tmp = outdir + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    go.log(f"building CoreDNS {version}")
-    go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", os.path.join(tmp, "coredns"),
-            "github.com/coredns/coredns"], cwd=srcdir)
-    shutil.rmtree(outdir, ignore_errors=True)
-    os.replace(tmp, outdir)
-    _write_stamp(outdir, stamp)
-    facts["seconds"] = round(time.monotonic() - t0, 1)
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"coredns-{version}"),
+                              _requiring("coredns", info, [module]), outdir, stamp, ldflags,
+                              [("coredns", [module])], f"CoreDNS {version}")
     return facts
 
 
 def build_pause(go: Go, version: str, outdir: str) -> dict:
-    """The tiny static pause binary from lab/artifacts/pause, reporting ``version``."""
+    """The tiny static pause binary from mirror_builder/pause, reporting ``version``."""
     src = os.path.join(HERE, "pause")
-    with open(os.path.join(src, "main.go"), "rb") as f:
-        source_hash = __import__("hashlib").sha256(f.read()).hexdigest()
+    source_hash = sha256_file(os.path.join(src, "main.go"))
     ldflags = f"-s -w -X main.version={version}"
     stamp = {"version": version, "ldflags": ldflags, "source": source_hash, "go": go.version()}
     facts = {"version": version, "source_sha256": source_hash}
@@ -341,21 +332,8 @@ def build_crictl(go: Go, kubernetes_version: str, bin_root: str) -> dict | None:
     facts = {"version": version, "commit": info.commit, "build_date": info.time, "dir": outdir}
     if _stamp_ok(outdir, stamp, ["crictl"]):
         return facts
-    srcdir = os.path.join(go.cache_root, "src", f"crictl-{version}")
-    with open(info.gomod, encoding="utf-8") as f:
-        godir = go_directive(f.read())
-    gomod = f"module quorum.lab/crictl-build\n\ngo {godir}\n\nrequire sigs.k8s.io/cri-tools {version}\n"
-    _consumer(srcdir, gomod, ["sigs.k8s.io/cri-tools/cmd/crictl"])
-    t0 = time.monotonic()
-    go.run(["mod", "tidy"], cwd=srcdir)
-    tmp = outdir + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    go.log(f"building crictl {version}")
-    go.run(["build", "-trimpath", "-ldflags", ldflags, "-o", os.path.join(tmp, "crictl"),
-            "sigs.k8s.io/cri-tools/cmd/crictl"], cwd=srcdir)
-    shutil.rmtree(outdir, ignore_errors=True)
-    os.replace(tmp, outdir)
-    _write_stamp(outdir, stamp)
-    facts["seconds"] = round(time.monotonic() - t0, 1)
+    module = "sigs.k8s.io/cri-tools"
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"crictl-{version}"),
+                              _requiring("crictl", info, [module]), outdir, stamp, ldflags,
+                              [("crictl", [f"{module}/cmd/crictl"])], f"crictl {version}")
     return facts

@@ -1,4 +1,4 @@
-"""Make the checkout's lab/ package importable however pytest is started."""
+"""Make the checkout's mirror_builder/ package (repository root) importable however pytest is started."""
 import os
 import sys
 

@@ -8,7 +8,6 @@ each .deb against the SHA256 in Packages. Files are cached by checksum.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import lzma
 import os
 import re
@@ -16,6 +15,8 @@ import shutil
 import subprocess
 import tempfile
 import urllib.request
+
+from mirror_builder.common import sha256_file
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -170,14 +171,6 @@ def resolve(roots: list[str], index: dict[str, Package], skip: frozenset[str] = 
                 raise DebianError(f"'{name}' depends on '{' | '.join(group)}', which is not in the index")
             todo.append(pick)
     return [chosen[n] for n in sorted(chosen)]
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _download(url: str, dest: str) -> None:

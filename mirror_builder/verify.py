@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import tempfile
 
-from lab.artifacts import mirror, oci
+from mirror_builder import mirror, oci
 
 PT_INTERP = 3
 

@@ -3,7 +3,7 @@ import struct
 
 import pytest
 
-from lab.artifacts import images, oci, verify
+from mirror_builder import images, oci, verify
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ import stat
 import tarfile
 from typing import Iterable
 
+from mirror_builder.common import sha256_file
+
 MEDIA_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -28,6 +30,9 @@ MEDIA_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The images' creator (history, labels, the etcd tarball's README). Kept from the builder's first
+# home (lab/artifacts) so that this tool builds the digests of the earlier builds.
+SOURCE = "quorum.k8s lab/artifacts"
 
 
 class OCIError(Exception):
@@ -187,7 +192,7 @@ def build_blobs(image: Image, mtime: int, created: str) -> tuple[dict[str, bytes
         digest = "sha256:" + sha256_hex(gz)
         blobs[digest] = gz
         layer_descs.append({"mediaType": MEDIA_LAYER_GZIP, "digest": digest, "size": len(gz)})
-        history.append({"created": created, "created_by": "quorum.k8s lab/artifacts"})
+        history.append({"created": created, "created_by": SOURCE})
     config: dict = {"Env": image.env, "WorkingDir": image.workdir}
     if image.entrypoint is not None:
         config["Entrypoint"] = image.entrypoint
@@ -260,18 +265,10 @@ def write_archive(image: Image, dest: str, mtime: int, created: str) -> Written:
             info = _tarinfo(name, mtime, 0o644, 0, 0)
             info.size = len(files[name])
             tar.addfile(info, io.BytesIO(files[name]))
-    digest = file_sha256(tmp)
+    digest = sha256_file(tmp)
     size = os.path.getsize(tmp)
     os.replace(tmp, dest)
     return Written(image.reference, dest, digest, size, manifest_digest)
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_archive(path: str) -> dict:

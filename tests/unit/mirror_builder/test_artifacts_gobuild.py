@@ -1,6 +1,6 @@
 import pytest
 
-from lab.artifacts import gobuild
+from mirror_builder import gobuild
 
 CONSTANTS = '''
 const (
@@ -69,7 +69,7 @@ def test_toolchain_hashes(tmp_path):
     import hashlib
     import zipfile
 
-    from lab.artifacts import toolchain
+    from mirror_builder import toolchain
 
     path = tmp_path / "m.zip"
     with zipfile.ZipFile(path, "w") as zf:
@@ -89,3 +89,60 @@ def test_toolchain_hashes(tmp_path):
 
 def test_crictl_candidates():
     assert gobuild.crictl_candidates("v1.35.8") == ["v1.35.0", "v1.36.0", "v1.34.0"]
+
+
+class FakeGo:
+    """Records go commands; `go build -o X` writes X (or the commands into X/)."""
+
+    def __init__(self, root):
+        self.cache_root = str(root)
+        self.runs = []
+        self.gomod = root / "upstream.mod"
+        self.gomod.write_text("module upstream\n\ngo 1.24.0\n")
+
+    def module(self, path, version):
+        return gobuild.ModuleInfo(path, version, "2025-11-01T00:00:00Z", "0123456789abcdef", str(self.gomod), "/nowhere")
+
+    def version(self):
+        return "go version go1.26.8 linux/amd64"
+
+    def log(self, msg):
+        pass
+
+    def run(self, args, cwd):
+        self.runs.append((args, cwd))
+        if args[0] == "build":
+            out = args[args.index("-o") + 1]
+            with open(out, "w", encoding="utf-8") as f:
+                f.write("binary")
+
+
+def test_etcd_build_in_a_consumer_module_then_reused(tmp_path):
+    go = FakeGo(tmp_path)
+    outdir = tmp_path / "bin" / "etcd-v3.6.6"
+    facts = gobuild.build_etcd(go, "v3.6.6", str(outdir))
+    assert facts["commit"] == "0123456789abcdef" and "seconds" in facts
+    builds = [args for args, _cwd in go.runs if args[0] == "build"]
+    assert [b[-1] for b in builds] == ["go.etcd.io/etcd/server/v3", "go.etcd.io/etcd/etcdctl/v3", "go.etcd.io/etcd/etcdutl/v3"]
+    assert all(b[b.index("-ldflags") + 1] == "-X go.etcd.io/etcd/api/v3/version.GitSHA=012345678" for b in builds)
+    assert sorted(p.name for p in outdir.iterdir()) == [".stamp.json", "etcd", "etcdctl", "etcdutl"]
+    src = tmp_path / "src" / "etcd-v3.6.6"
+    assert (src / "go.mod").read_text() == ("module quorum.lab/etcd-build\n\ngo 1.24.0\n\nrequire (\n"
+                                            "\tgo.etcd.io/etcd/etcdctl/v3 v3.6.6\n\tgo.etcd.io/etcd/etcdutl/v3 v3.6.6\n"
+                                            "\tgo.etcd.io/etcd/server/v3 v3.6.6\n)\n")
+    assert not (tmp_path / "bin" / "etcd-v3.6.6.tmp").exists()
+    go.runs.clear()
+    assert "seconds" not in gobuild.build_etcd(go, "v3.6.6", str(outdir))
+    assert go.runs == []  # the stamp matches: nothing is built again
+
+
+def test_coredns_build_stamped_with_the_short_commit(tmp_path):
+    go = FakeGo(tmp_path)
+    outdir = tmp_path / "bin" / "coredns-v1.13.1"
+    gobuild.build_coredns(go, "v1.13.1", str(outdir))
+    (args, cwd), = [r for r in go.runs if r[0][0] == "build"]
+    assert args[-1] == "github.com/coredns/coredns" and args[args.index("-o") + 1].endswith("coredns-v1.13.1.tmp/coredns")
+    assert "coremain.GitCommit=0123456" in args[args.index("-ldflags") + 1]
+    assert (tmp_path / "src" / "coredns-v1.13.1" / "go.mod").read_text().endswith(
+        "require github.com/coredns/coredns v1.13.1\n")
+    assert (outdir / "coredns").is_file()
