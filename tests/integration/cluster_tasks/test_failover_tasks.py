@@ -159,6 +159,9 @@ esac
         f"        src: {state}/kubeconfig\n        dest: \"{{{{ kubeconfig_path }}}}\"\n        mode: \"0600\"\n")
     coll = tmp_path / "coll" / "ansible_collections" / "quorum" / "k8s"
     (coll / "galaxy.yml").write_text("namespace: quorum\nname: k8s\nversion: 0.0.1\n")
+    # the real filters and lookups (node_address, etcd_cluster_members, cluster_setting) over the real module_utils
+    for part in ("filter", "lookup", "module_utils"):
+        (coll / "plugins" / part).symlink_to(REPO / "plugins" / part)
     (coll / "plugins" / "modules" / "etcd_info.py").write_text(
         "from ansible.module_utils.basic import AnsibleModule\n"
         "m = AnsibleModule(argument_spec=dict(endpoints=dict(type='list'), ca_cert=dict(), client_cert=dict(),\n"
