@@ -93,7 +93,7 @@ EXAMPLES = r"""
     mount: "quorum/{{ quorum_cluster_name }}/etcd-pki"
     role: peer
     common_name: "{{ inventory_hostname }}"
-    ip_sans: ["{{ quorum_node_ip | default(ansible_host) }}"]
+    ip_sans: ["{{ inventory_hostname | quorum.k8s.node_address(hostvars) }}"]
     current_certificate: "{{ current.content | default('') | b64decode }}"
   delegate_to: localhost
   no_log: true
