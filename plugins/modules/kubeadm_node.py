@@ -176,8 +176,8 @@ EXAMPLES = r"""
   quorum.k8s.kubeadm_node:
     state: joined
     node_name: "{{ inventory_hostname }}"
-    node_ip: "{{ ansible_host }}"
-    api_server_endpoint: "{{ quorum_api_vip }}:6443"
+    node_ip: "{{ inventory_hostname | quorum.k8s.node_address(hostvars) }}"
+    api_server_endpoint: "{{ quorum_api_vip }}:{{ lookup('quorum.k8s.cluster_setting', 'quorum_api_port') }}"
     token: "{{ join.token }}"
     discovery_token_ca_cert_hash: "{{ join.discovery_token_ca_cert_hash }}"
     taints:
@@ -194,8 +194,8 @@ EXAMPLES = r"""
     discovery_token_ca_cert_hash: "{{ join.discovery_token_ca_cert_hash }}"
     patches_dir: /etc/kubernetes/patches
     control_plane:
-      advertise_address: "{{ ansible_host }}"
-      bind_port: 6443
+      advertise_address: "{{ inventory_hostname | quorum.k8s.node_address(hostvars) }}"
+      bind_port: "{{ lookup('quorum.k8s.cluster_setting', 'quorum_apiserver_port') }}"
 """
 
 RETURN = r"""
