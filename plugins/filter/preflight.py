@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.quorum.k8s.plugins.module_utils._inventory import NODE_ADDRESS_KEYS
 from ansible_collections.quorum.k8s.plugins.module_utils._preflight import check_inventory, format_report
 
 
@@ -19,7 +20,7 @@ def _plain_hostvars(groups, hostvars):
             hv = hostvars[host]
         except KeyError:
             continue
-        plain[host] = dict((k, hv[k]) for k in hv if k.startswith("quorum_") or k == "ansible_host")
+        plain[host] = dict((k, hv[k]) for k in hv if k.startswith("quorum_") or k in NODE_ADDRESS_KEYS)
     return plain
 
 
