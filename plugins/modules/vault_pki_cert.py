@@ -72,10 +72,16 @@ options:
     default: false
   issue_as:
     description:
-      - Issue with the policies of this AppRole role of O(approle_mount) (for example C(<cluster>--<host>),
+      - Issue with the policies of this AppRole role of O(issue_as_mount) (for example C(<cluster>--<host>),
         the node's own role made by the bootstrap) instead of the connection's own. The connection's
         credential (the orchestrator) reads the role ID and mints a single-use secret ID valid five minutes.
       - So a host can only get the certificates its node class may have, whatever the task asks.
+    type: str
+  issue_as_mount:
+    description:
+      - AppRole mount of the O(issue_as) role, without C(auth/); the bootstrap makes the nodes' roles at
+        C(<prefix>-nodes).
+      - When not set, O(approle_mount) (the mount of the connection's own credential).
     type: str
 notes:
   - In check mode nothing is issued; C(changed) and RV(reason) tell whether it would be.
@@ -163,6 +169,7 @@ def main():
         issuer_certificate=dict(type="str"),
         force=dict(type="bool", default=False),
         issue_as=dict(type="str"),
+        issue_as_mount=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, required_if=CONNECTION_REQUIRED_IF, supports_check_mode=True)
     p = module.params
@@ -176,7 +183,7 @@ def main():
             module.exit_json(changed=True, issued=False, reason=reason)
         client = VaultClient.from_params(p)
         if p["issue_as"]:
-            client = client.login_as_approle_role(p["approle_mount"], p["issue_as"])
+            client = client.login_as_approle_role(p["issue_as_mount"] or p["approle_mount"], p["issue_as"])
         cert = issue(client, p["mount"], p["role"], p["common_name"], p["alt_names"], p["ip_sans"], p["ttl"])
     except VaultDependencyError as exc:
         module.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback)

@@ -18,7 +18,7 @@ class CensoredResultAction(ActionBase):
 
     _requires_connection = True
     # A result that carries any of these keys is censored; a failure without them shows its message.
-    _secret_fields = ("secret", "private_key")
+    _secret_fields = ("secret", "secrets", "private_key")
 
     def run(self, tmp=None, task_vars=None):
         result = super(CensoredResultAction, self).run(tmp, task_vars)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.quorum.k8s.plugins.module_utils._vault.catalogue import entry as catalogue_entry
 from ansible_collections.quorum.k8s.plugins.module_utils._vault.errors import (
     VaultCasConflict,
     VaultConfigError,
@@ -106,6 +107,26 @@ def ensure_secret(kv, path, generate=None, rotate=False, check_mode=False, retri
         return dict(secret=data, created=current is None, rotated=current is not None, changed=True,
                     version=version, diff=dict(before=before, after=_state(path, version, data)))
     raise VaultCasConflict("%s kept changing under %d check-and-set attempts: retry" % (kv.where(path), retries))
+
+
+def ensure_named_secrets(kv, names, check_mode=False):
+    """ensure_secret for each secret of the catalogue named in `names`; results keyed by name.
+
+    Returns a dict: secret (name -> data), created (names generated), rotated (False), changed,
+    version (name -> version), diff (name -> state, no values).
+    """
+    out = dict(secret={}, created=[], rotated=False, changed=False, version={}, diff=dict(before={}, after={}))
+    for name in names:
+        wanted = catalogue_entry(name)
+        result = ensure_secret(kv, wanted["path"], generate=wanted["generate"], check_mode=check_mode)
+        out["secret"][name] = result["secret"]
+        out["version"][name] = result["version"]
+        out["changed"] = out["changed"] or result["changed"]
+        if result["created"]:
+            out["created"].append(name)
+        for side in ("before", "after"):
+            out["diff"][side][name] = result["diff"][side]
+    return out
 
 
 def _state(path, version, data):

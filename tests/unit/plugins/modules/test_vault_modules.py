@@ -166,3 +166,69 @@ def test_secret_file_writes_0600_once(tmp_path):
 def test_secret_file_needs_the_directory(tmp_path):
     kind, result = call(secret_file, {"path": str(tmp_path / "no" / "k"), "content": "x"})
     assert kind == "fail" and "does not exist" in result["msg"]
+
+
+def test_vault_secret_names_are_read_by_name_from_the_catalogue(kv):
+    kind, first = call(vault_secret, {"mount": "m", "names": ["vrrp-auth", "haproxy-stats"]})
+    assert kind == "exit" and first["changed"] and first["created"] == ["vrrp-auth", "haproxy-stats"]
+    assert "secret" not in first and sorted(first["secrets"]) == ["haproxy-stats", "vrrp-auth"]
+    # the catalogue's paths and lengths, not the caller's
+    assert sorted(kv.data) == ["frontend/haproxy-stats", "frontend/vrrp-auth"]
+    assert len(first["secrets"]["vrrp-auth"]["value"]) == 8
+    assert len(first["secrets"]["haproxy-stats"]["value"]) == 24
+    kind, again = call(vault_secret, {"mount": "m", "names": ["haproxy-stats"]})
+    assert not again["changed"] and again["created"] == []
+    assert again["secrets"]["haproxy-stats"] == first["secrets"]["haproxy-stats"]
+    assert again["version"] == {"haproxy-stats": 1}
+
+
+def test_vault_secret_names_keep_existing_values(kv):
+    kv.data["frontend/haproxy-stats"] = {"value": "x" * 32}  # a cluster made before the catalogue
+    kind, result = call(vault_secret, {"mount": "m", "names": ["haproxy-stats"]})
+    assert not result["changed"] and result["secrets"]["haproxy-stats"]["value"] == "x" * 32
+
+
+def test_vault_secret_read_only_names_are_never_generated(kv):
+    kind, result = call(vault_secret, {"mount": "m", "names": ["kubernetes-ca"]})
+    assert kind == "fail" and "control_plane/kubernetes-ca" in result["msg"] and kv.data == {}
+
+
+def test_vault_secret_names_diff_by_name_without_values(kv):
+    kind, result = call(vault_secret, {"mount": "m", "names": ["encryption-key"], "_ansible_diff": True})
+    assert result["diff"]["before"]["encryption-key"]["exists"] is False
+    assert result["diff"]["after"]["encryption-key"]["path"] == "control_plane/encryption-key"
+    assert result["secrets"]["encryption-key"]["value"] not in repr(result["diff"])
+
+
+@pytest.mark.parametrize("args, word", [
+    ({"names": ["no-such-secret"]}, "no-such-secret"),
+    ({"names": ["vrrp-auth"], "path": "p"}, "mutually exclusive"),
+    ({"names": ["vrrp-auth"], "generate": {"type": "random"}}, "mutually exclusive"),
+    ({}, "one of the following is required"),
+])
+def test_vault_secret_names_options_are_checked(kv, args, word):
+    kind, result = call(vault_secret, dict(args, mount="m"))
+    assert kind == "fail" and word in result["msg"] and kv.data == {}
+
+
+def _approle_recorder(monkeypatch, mounts):
+    class Client(object):
+        def login_as_approle_role(self, mount, role):
+            mounts.append((mount, role))
+            return self
+    monkeypatch.setattr(vault_pki_cert.VaultClient, "from_params", classmethod(lambda c, p: Client()))
+    monkeypatch.setattr(vault_pki_cert, "issue", lambda *a: {"certificate": "C", "private_key": "K", "issuing_ca": "I",
+                                                             "ca_chain": ["I"], "serial_number": "1", "expiration": 1})
+
+
+def test_vault_pki_cert_issues_as_a_role_of_its_own_mount(monkeypatch):
+    mounts = []
+    _approle_recorder(monkeypatch, mounts)
+    call(vault_pki_cert, {"mount": "m", "role": "peer", "common_name": "n", "issue_as": "c--etcd1",
+                          "issue_as_mount": "quorum-nodes"})
+    # the node's role lives in the nodes' mount, whatever mount the connection's own credential uses
+    call(vault_pki_cert, {"mount": "m", "role": "peer", "common_name": "n", "issue_as": "c--etcd1",
+                          "issue_as_mount": "quorum-nodes", "approle_mount": "admins"})
+    call(vault_pki_cert, {"mount": "m", "role": "peer", "common_name": "n", "issue_as": "c--etcd1",
+                          "approle_mount": "admins"})
+    assert mounts == [("quorum-nodes", "c--etcd1"), ("quorum-nodes", "c--etcd1"), ("admins", "c--etcd1")]

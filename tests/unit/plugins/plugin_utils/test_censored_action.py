@@ -21,3 +21,9 @@ def test_vault_results_are_censored_on_their_own_fields():
     assert censor({"secret": {"value": "x"}}, VaultSecretAction._secret_fields)["_ansible_no_log"] is True
     assert censor({"private_key": "PEM"}, VaultSecretAction._secret_fields)["_ansible_no_log"] is True
     assert "_ansible_no_log" not in censor({"token": "t"}, VaultSecretAction._secret_fields)
+
+
+def test_secrets_read_by_name_are_censored():
+    result = censor({"secrets": {"vrrp-auth": {"value": "x"}}}, VaultSecretAction._secret_fields)
+    assert result["_ansible_no_log"] is True
+    assert "_ansible_no_log" not in censor({"secrets": {}, "changed": False}, VaultSecretAction._secret_fields)
