@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from lab import ansible_env, config, image, lifecycle, mirror, net, power, topology, vault
+from lab import ansible_env, config, image, lifecycle, mirror, net, power, state, topology, vault
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,9 +92,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     paths = config.paths()
     ns = config.netns_name(paths.instance)
     if args.cmd == "up":
-        state = lifecycle.up(paths, args.topology, boot_timeout=args.boot_timeout)
+        st = lifecycle.up(paths, args.topology, boot_timeout=args.boot_timeout)
         print(f"inventory: {paths.inventory}")
-        for name, vm in state["vms"].items():
+        for name, vm in st["vms"].items():
             print(f"  {name:10} {vm['ip']}")
         print(f"mirror: {config.MIRROR_URL}/  vault: {config.VAULT_ADDR} (CA {paths.ca_cert})")
         print(f"inside the lab: {_self()} exec -- CMD   |   {_self()} ssh NAME")
@@ -125,10 +125,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         argv = command if net.inside(ns) else net.ns_cmd(ns, command)
         os.execvpe(argv[0], argv, env)
     if args.cmd == "ssh":
-        state = lifecycle.load_state(paths) or {}
-        vm = state.get("vms", {}).get(args.name)
+        st = state.load(paths) or {}
+        vm = st.get("vms", {}).get(args.name)
         if not vm:
-            raise config.LabError(f"no VM {args.name!r} in lab {paths.instance!r}: {', '.join(state.get('vms', {})) or 'none running'}")
+            raise config.LabError(f"no VM {args.name!r} in lab {paths.instance!r}: {', '.join(st.get('vms', {})) or 'none running'}")
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         argv = lifecycle.ssh_argv(paths, vm["ip"], command)
         if command == []:
@@ -175,8 +175,8 @@ def _print_status(report: dict[str, object]) -> None:
     if report.get("topology"):
         print(f"topology {report['topology']}, accel {report.get('accel')}, image {report.get('image')}")
     for name, vm in (report.get("vms") or {}).items():  # type: ignore[union-attr]
-        state = "running" if vm["alive"] else "DEAD"
-        print(f"  {name:10} {vm['ip']:14} pid {vm['pid']:<8} {state:8} rss {vm['rss_mib']} MiB / {vm['memory_mib']} MiB")
+        alive = "running" if vm["alive"] else "DEAD"
+        print(f"  {name:10} {vm['ip']:14} pid {vm['pid']:<8} {alive:8} rss {vm['rss_mib']} MiB / {vm['memory_mib']} MiB")
     if report.get("vault"):
         v = report["vault"]
         print(f"vault  {v['addr']} initialized={v['initialized']} sealed={v['sealed']} (CA {v['ca_cert']})")  # type: ignore[index]

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from lab import backend as backends
 from lab import config, topology
-from lab.nspawn import CONTAINER_NODE_VARS
 
 
 # Upper bounds of the lab's waits: generous, because 7 nodes share 2 host cores. They change
@@ -31,21 +31,6 @@ WAIT_VARS: dict[str, Any] = {
         "tlsBootstrap": "15m0s",
         "discovery": "15m0s",
     },
-}
-
-# Software-emulated guests run 10-35x slower than the host: upstream's etcd and leader-election
-# timings make members and controllers flap there. These are the lab's values for QEMU VMs
-# (docs/cluster.md); systemd-nspawn nodes run at native speed and keep upstream's.
-SLOW_MACHINE_VARS: dict[str, Any] = {
-    "control_plane_etcd_heartbeat_interval_ms": 500,
-    "control_plane_etcd_election_timeout_ms": 5000,
-    # etcd logs a warning line per apply over 100 ms and per request over 300 ms: on these guests
-    # that was 1.5 MB of JSON in 8 minutes on the first control plane, costing CPU it lacks.
-    "control_plane_etcd_extra_args": {"warning-apply-duration": "2s", "warning-unary-request-duration": "5s"},
-    "control_plane_leader_elect_lease_duration": "60s",
-    "control_plane_leader_elect_renew_deadline": "40s",
-    "control_plane_leader_elect_retry_period": "5s",
-    "control_plane_node_status_update_frequency": "20s",
 }
 
 
@@ -112,8 +97,7 @@ def build(
     }
     # The guests' interpreter sits on the lab group, not on all: the implicit localhost inherits
     # all's vars, and controller tasks (Vault, delegate_to: localhost) need the venv's Python.
-    machine_vars = CONTAINER_NODE_VARS if backend == "nspawn" else SLOW_MACHINE_VARS
-    lab_vars = {"ansible_python_interpreter": "/usr/bin/python3", **WAIT_VARS, **machine_vars}
+    lab_vars = {"ansible_python_interpreter": "/usr/bin/python3", **WAIT_VARS, **backends.BACKENDS[backend].INVENTORY_VARS}
     return {"all": {"vars": all_vars, "children": {"lab": {"vars": lab_vars, "children": dict(children)}}}}
 
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lab import config, image, inventory, mirror, net, nspawn, qemu, topology, vault
+from lab import backend, config, image, inventory, mirror, net, state, topology, vault
 from lab.slots import BootSlots, SlotCancelled, slot_count
-from lab.util import log, pid_alive, pid_cmdline, read_json, run, tail, write_atomic
+from lab.util import log, pid_alive, pid_cmdline, run, tail, write_atomic
 
 SSH_OPTS = [
     "-o", "BatchMode=yes",
@@ -28,40 +28,17 @@ SSH_OPTS = [
 ]
 
 
-def marker(paths: config.Paths) -> str:
-    return f"qlab-{paths.instance}"
-
-
-# ---------------------------------------------------------------- state
-
-def load_state(paths: config.Paths) -> dict[str, Any] | None:
-    data = read_json(paths.state_file)
-    return data if isinstance(data, dict) else None
-
-
-def save_state(paths: config.Paths, state: dict[str, Any]) -> None:
-    write_atomic(paths.state_file, json.dumps(state, indent=2) + "\n")
-
-
-def recorded_pids(state: dict[str, Any] | None) -> list[int]:
-    if not state:
-        return []
-    pids = [vm.get("pid") for vm in state.get("vms", {}).values()]
-    pids += [state.get("mirror_pid"), state.get("vault_pid")]
-    return [int(p) for p in pids if p]
-
+# ---------------------------------------------------------------- processes
 
 def is_ours(cmdline: list[str], paths: config.Paths) -> bool:
-    """A process this lab instance started: qemu or nspawn of its nodes, its mirror server or its OpenBao."""
+    """A process this lab instance started: one of its nodes (any backend), its mirror server or its OpenBao."""
     if not cmdline:
         return False
-    if nspawn.is_node(cmdline, paths.run):
+    if backend.owner(cmdline, paths):
         return True
     joined = "\0".join(cmdline)
     run_dir = str(paths.run) + "/"
     exe = os.path.basename(cmdline[0])
-    if exe.startswith("qemu-system") and run_dir in joined:
-        return True
     if "lab.httpd" in cmdline and f"--marker\0{paths.run}\0" in joined + "\0":
         return True
     if ("bao" in exe or any(os.path.basename(c) == "bao" for c in cmdline[:2])) and "server" in cmdline and run_dir in joined:
@@ -85,16 +62,15 @@ def find_leftovers(paths: config.Paths) -> list[int]:
 
 
 def stop_pids(pids: list[int], paths: config.Paths, grace: float = 10.0) -> list[int]:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; only PIDs whose command line is ours."""
+    """A power cut for every node, SIGTERM for the rest, then SIGKILL after ``grace`` seconds;
+    only PIDs whose command line is ours."""
     targets = [p for p in dict.fromkeys(pids) if pid_alive(p) and is_ours(pid_cmdline(p), paths)]
     for pid in targets:
-        if nspawn.is_node(pid_cmdline(pid), paths.run):
-            # a power cut for the node: killing its PID 1 ends every process of its PID namespace
-            # (SIGTERM would make nspawn wait for the node's shutdown)
-            payload = nspawn.payload_pid(pid)
-            if payload:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(payload, signal.SIGKILL)
+        machine = backend.owner(pid_cmdline(pid), paths)
+        cut = machine.power_cut_pid(pid) if machine else None
+        if cut:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(cut, signal.SIGKILL)
     for pid in targets:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -148,12 +124,10 @@ def check_resources(node_list: list[topology.Node], home: Path, *, mem_available
         raise config.LabError("not enough resources, nothing was started:\n  " + "\n  ".join(faults))
 
 
-def check_host(backend: str = "qemu") -> None:
+def check_host(machine: backend.Backend) -> None:
     if os.geteuid() != 0:
         raise config.LabError("the lab needs root (network namespaces, taps)")
-    tools = [qemu.QEMU, "qemu-img", "ip", "ssh", "ssh-keygen", "openssl", "mmdebstrap", "apt-ftparchive", "mkfs.ext4"]
-    if backend == "nspawn":
-        tools += [nspawn.NSPAWN, "nsenter", "mount"]
+    tools = ["qemu-img", "ip", "ssh", "ssh-keygen", "openssl", "mmdebstrap", "apt-ftparchive", "mkfs.ext4", *machine.TOOLS]
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         raise config.LabError(f"missing host tools: {', '.join(missing)}; run scripts/host-deps.sh")
@@ -227,37 +201,43 @@ def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeou
             time.sleep(2)
 
 
-def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node], backend: str = "qemu") -> Path:
+def write_inventory(paths: config.Paths, topo: str, node_list: list[topology.Node], backend_name: str = "qemu") -> Path:
     inv = inventory.build(topo, node_list, ssh_key=paths.ssh_key, ca_cert=paths.ca_cert, instance=paths.instance,
-                          kubernetes=inventory.kubernetes_version(paths.home), backend=backend)
+                          kubernetes=inventory.kubernetes_version(paths.home), backend=backend_name)
     write_atomic(paths.inventory, inventory.render(inv))
     return paths.inventory
 
 
-def running(paths: config.Paths, state: dict[str, Any] | None) -> bool:
-    if not state or state.get("status") != "up" or not net.exists(state.get("netns", "")):
+def running(paths: config.Paths, st: dict[str, Any] | None) -> bool:
+    if not st or st.get("status") != "up" or not net.exists(st.get("netns", "")):
         return False
-    return all(pid_alive(p) and is_ours(pid_cmdline(p), paths) for p in recorded_pids(state))
+    return all(pid_alive(p) and is_ours(pid_cmdline(p), paths) for p in state.recorded_pids(st))
+
+
+def boot_limits(boot_timeout: float | None) -> tuple[float, float]:
+    """(timeout, hard maximum) of a boot: the argument or QUORUM_LAB_BOOT_TIMEOUT (300 s), QUORUM_LAB_BOOT_MAX (1800 s)."""
+    timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or 300
+    return timeout, max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
 
 
 def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> dict[str, Any]:
     node_list = topology.nodes(topo)
     ns = config.netns_name(paths.instance)
-    state = load_state(paths)
-    if running(paths, state):
-        assert state is not None
-        if state["topology"] != topo:
+    st = state.load(paths)
+    if running(paths, st):
+        assert st is not None
+        if st["topology"] != topo:
             raise config.LabError(
-                f"lab instance {paths.instance!r} runs topology {state['topology']!r}: run 'lab down' first "
+                f"lab instance {paths.instance!r} runs topology {st['topology']!r}: run 'lab down' first "
                 f"(or choose another instance with QUORUM_LAB_INSTANCE)")
         log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
         for node in node_list:
-            wait_ssh(paths, ns, node, state["vms"][node.name]["pid"], 120, 300)
-        write_inventory(paths, topo, node_list, state.get("backend", "qemu"))
-        return state
-    backend = topology.backend(topo)
-    check_host(backend)
-    if state or paths.run.exists() or net.exists(ns) or find_leftovers(paths):
+            wait_ssh(paths, ns, node, st["vms"][node.name]["pid"], 120, 300)
+        write_inventory(paths, topo, node_list, backend.of(st).NAME)
+        return st
+    machine = backend.for_topology(topo)
+    check_host(machine)
+    if st or paths.run.exists() or net.exists(ns) or find_leftovers(paths):
         log(f"cleaning leftovers of an earlier run of {paths.instance!r}")
         down(paths, quiet=True)
     check_resources(node_list, paths.home)
@@ -266,37 +246,33 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
     build_seconds = time.monotonic() - t_build
     pubkey = ensure_ssh_key(paths)
     vault.ensure_ca(paths)
-    accel = qemu.choose_accel(paths.home, img.kernel) if backend == "qemu" else "native"
+    accel = machine.accel(paths, img)
     paths.run.mkdir(parents=True, exist_ok=True)
-    state = {"instance": paths.instance, "topology": topo, "netns": ns, "backend": backend, "accel": accel,
-             "image": img.key, "status": "booting", "started": time.time(), "vms": {}}
-    save_state(paths, state)
+    st = {"instance": paths.instance, "topology": topo, "netns": ns, "backend": machine.NAME, "accel": accel,
+          "image": img.key, "status": "booting", "started": time.time(), "vms": {}}
+    state.save(paths, st)
     try:
-        if backend == "nspawn":
-            nspawn.rootfs(img)
-            nspawn.set_host_sysctls(state)
-            save_state(paths, state)
+        machine.prepare(img, st)
+        state.save(paths, st)
         net.ensure(ns)
-        state["mirror_pid"] = start_mirror(paths, ns)
-        save_state(paths, state)
-        start_vault(paths, ns, state)
-        timeout = boot_timeout or float(os.environ.get("QUORUM_LAB_BOOT_TIMEOUT", "0") or 0) or 300
-        hard_max = max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
+        st["mirror_pid"] = start_mirror(paths, ns)
+        state.save(paths, st)
+        start_vault(paths, ns, st)
         t_boot = time.monotonic()
-        boot_times = boot_all(paths, ns, node_list, state, img, accel, pubkey, timeout, hard_max)
-        state["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
-        state["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
-        state["build_seconds"] = round(build_seconds, 1)
-        state["status"] = "up"
-        save_state(paths, state)
+        boot_times = boot_all(paths, ns, node_list, st, img, accel, pubkey, *boot_limits(boot_timeout))
+        st["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
+        st["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
+        st["build_seconds"] = round(build_seconds, 1)
+        st["status"] = "up"
+        state.save(paths, st)
     except BaseException:
         log("lab up failed: cleaning up")
         down(paths, quiet=True)
         raise
-    write_inventory(paths, topo, node_list, backend)
-    record_figures(paths, state, node_list)
-    log(f"lab {paths.instance!r} up: {len(node_list)} {backend} nodes ({accel}) in {state['boot_all_seconds']} s; inventory {paths.inventory}")
-    return state
+    write_inventory(paths, topo, node_list, machine.NAME)
+    record_figures(paths, st, node_list)
+    log(f"lab {paths.instance!r} up: {len(node_list)} {machine.NAME} nodes ({accel}) in {st['boot_all_seconds']} s; inventory {paths.inventory}")
+    return st
 
 
 def build_assets(paths: config.Paths) -> image.Image:
@@ -319,15 +295,15 @@ def build_assets(paths: config.Paths) -> image.Image:
     return img
 
 
-def start_vault(paths: config.Paths, ns: str, state: dict[str, Any]) -> None:
+def start_vault(paths: config.Paths, ns: str, st: dict[str, Any]) -> None:
     """OpenBao started, initialised and unsealed; a second try from scratch if the first fails (busy host)."""
     for attempt in (1, 2):
-        state["vault_pid"] = vault.start(paths, ns)
-        save_state(paths, state)
+        st["vault_pid"] = vault.start(paths, ns)
+        state.save(paths, st)
         try:
-            vault.initialise(paths, ns, state["vault_pid"])
+            vault.initialise(paths, ns, st["vault_pid"])
         except config.LabError as exc:
-            stop_pids([state["vault_pid"]], paths)
+            stop_pids([st["vault_pid"]], paths)
             if attempt == 2:
                 raise
             log(f"OpenBao start failed ({exc}); starting it again from scratch")
@@ -336,9 +312,10 @@ def start_vault(paths: config.Paths, ns: str, state: dict[str, Any]) -> None:
         return
 
 
-def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state: dict[str, Any], img: image.Image,
+def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], st: dict[str, Any], img: image.Image,
              accel: str, pubkey: str, timeout: float, hard_max: float) -> dict[str, float]:
     """Start every VM (each holding a machine-wide boot slot until it answers SSH); seconds to SSH per VM."""
+    machine = backend.of(st)
     slots = BootSlots(paths.home / "locks", slot_count())
     lock = threading.Lock()
     results: dict[str, float] = {}
@@ -354,13 +331,10 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
             except SlotCancelled as exc:
                 raise config.LabError(f"{node.name}: {exc}") from exc
             for attempt in range(1, BOOT_ATTEMPTS + 1):
-                if state.get("backend") == "nspawn":
-                    vm = start_container(paths, ns, node, img, pubkey)
-                else:
-                    vm = start_vm(paths, ns, node, img, accel, pubkey)
+                vm = machine.boot(paths, ns, node, img, accel, pubkey)
                 with lock:
-                    state["vms"][node.name] = vm
-                    save_state(paths, state)
+                    st["vms"][node.name] = vm
+                    state.save(paths, st)
                 try:
                     # the slot is given back as soon as sshd answers, even if slowly
                     return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop)
@@ -392,22 +366,22 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], state
     return results
 
 
-def record_figures(paths: config.Paths, state: dict[str, Any], node_list: list[topology.Node]) -> None:
+def record_figures(paths: config.Paths, st: dict[str, Any], node_list: list[topology.Node]) -> None:
     """Boot figures of this run: $QUORUM_LAB_HOME/results/lab-up-<topology>.json."""
     try:
         load1 = os.getloadavg()[0]
     except OSError:
         load1 = -1.0
     figures = {
-        "topology": state["topology"], "instance": paths.instance, "accel": state["accel"], "vms": len(node_list),
-        "build_or_reuse_seconds": state.get("build_seconds"), "boot_all_seconds": state.get("boot_all_seconds"),
-        "boot_seconds": state.get("boot_seconds"), "backend": state.get("backend", "qemu"),
-        "rss_mib": {n.name: node_memory_mib(paths, state, n.name) for n in node_list},
+        "topology": st["topology"], "instance": paths.instance, "accel": st["accel"], "vms": len(node_list),
+        "build_or_reuse_seconds": st.get("build_seconds"), "boot_all_seconds": st.get("boot_all_seconds"),
+        "boot_seconds": st.get("boot_seconds"), "backend": st.get("backend", "qemu"),
+        "rss_mib": {n.name: node_memory_mib(paths, st, n.name) for n in node_list},
         "memory_mib": {n.name: n.size.memory_mib for n in node_list}, "host_load1_at_end": round(load1, 1),
         "host_cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     paths.results.mkdir(parents=True, exist_ok=True)
-    write_atomic(paths.results / f"lab-up-{state['topology']}-{paths.instance}.json", json.dumps(figures, indent=2) + "\n")
+    write_atomic(paths.results / f"lab-up-{st['topology']}-{paths.instance}.json", json.dumps(figures, indent=2) + "\n")
 
 
 def start_mirror(paths: config.Paths, ns: str) -> int:
@@ -424,51 +398,16 @@ def start_mirror(paths: config.Paths, ns: str) -> int:
     return proc.pid
 
 
-def start_container(paths: config.Paths, ns: str, node: topology.Node, img: image.Image, pubkey: str) -> dict[str, Any]:
-    """Boot ``node`` as a systemd-nspawn container on a fresh copy of the image root."""
-    node_dir = paths.vm_dir(node.name)
-    root = nspawn.prepare_root(nspawn.rootfs(img), node_dir, node, pubkey)
-    console = node_dir / "console.log"
-    console.unlink(missing_ok=True)
-    argv = nspawn.command(node, root=root, ns=ns)
-    nspawn.record(root, argv)
-    pid = nspawn.launch(argv, nspawn.ensure_cgroups(paths.instance, node.name), console)
-    log(f"{node.name}: systemd-nspawn pid {pid}, {node.ip}")
-    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus, "backend": "nspawn"}
-
-
-def start_vm(paths: config.Paths, ns: str, node: topology.Node, img: image.Image, accel: str, pubkey: str) -> dict[str, Any]:
-    vm_dir = paths.vm_dir(node.name)
-    vm_dir.mkdir(parents=True, exist_ok=True)
-    disk = vm_dir / "disk.qcow2"
-    console = vm_dir / "console.log"
-    pidfile = vm_dir / "qemu.pid"
-    for f in (console, pidfile):
-        f.unlink(missing_ok=True)
-    qemu.create_overlay(img.base, disk)
-    net.add_tap(ns, node.tap)
-    cmd = qemu.command(node, accel=accel, kernel=img.kernel, initrd=img.initrd, disk=disk, console=console,
-                       pidfile=pidfile, authorized_key=pubkey, marker=marker(paths))
-    (vm_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
-    run(["nice", "-n", "5", *net.ns_cmd(ns, cmd)], quiet=True)
-    pid = int(pidfile.read_text().strip())
-    log(f"{node.name}: qemu pid {pid}, {node.size.memory_mib} MiB, {node.size.cpus} vCPU, {node.ip}")
-    # argv: what `lab start` runs to boot this VM again on the same disk (lab/power.py)
-    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus, "argv": cmd}
-
-
 # ---------------------------------------------------------------- down / status
 
 def down(paths: config.Paths, *, quiet: bool = False) -> None:
     """Stop every process of the instance by PID, remove taps, namespace and run state."""
-    state = load_state(paths)
-    ns = (state or {}).get("netns") or config.netns_name(paths.instance)
-    pids = recorded_pids(state) + find_leftovers(paths)
+    st = state.load(paths)
+    ns = (st or {}).get("netns") or config.netns_name(paths.instance)
+    pids = state.recorded_pids(st) + find_leftovers(paths)
     stopped = stop_pids(pids, paths)
-    if (state or {}).get("backend") == "nspawn" or nspawn.cgroups_exist(paths.instance):
-        nspawn.kill_cgroup_processes(paths.instance)
-        nspawn.remove_cgroups(paths.instance)
-        nspawn.restore_host_sysctls(state)
+    for machine in backend.BACKENDS.values():  # whichever ran here, also in a run that died early
+        machine.clean_up(paths, st)
     keep_ns = net.inside(ns)
     if net.exists(ns):
         if keep_ns:
@@ -484,45 +423,32 @@ def down(paths: config.Paths, *, quiet: bool = False) -> None:
         log(f"lab {paths.instance!r} down: stopped {len(stopped)} processes{extra}")
 
 
-def node_memory_mib(paths: config.Paths, state: dict[str, Any], name: str) -> int | None:
-    """Memory of a node: its QEMU's RSS, or what its container's cgroup holds."""
-    if state.get("backend") == "nspawn":
-        return nspawn.memory_mib(paths.instance, name)
-    return rss_mib(state["vms"][name]["pid"])
-
-
-def rss_mib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        return None
-    return None
+def node_memory_mib(paths: config.Paths, st: dict[str, Any], name: str) -> int | None:
+    return backend.of(st).memory_mib(paths, name, st["vms"][name]["pid"])
 
 
 def status(paths: config.Paths) -> tuple[dict[str, Any], bool]:
-    state = load_state(paths)
+    st = state.load(paths)
     ns = config.netns_name(paths.instance)
     report: dict[str, Any] = {"instance": paths.instance, "netns": ns, "netns_exists": net.exists(ns)}
-    if not state:
+    if not st:
         report["status"] = "down"
         leftovers = find_leftovers(paths)
         if leftovers:
             report["leftover_pids"] = leftovers
         return report, False
-    report.update({k: state.get(k) for k in ("topology", "status", "backend", "accel", "image", "boot_all_seconds")})
+    report.update({k: st.get(k) for k in ("topology", "status", "backend", "accel", "image", "boot_all_seconds")})
     vms = {}
-    for name, vm in state.get("vms", {}).items():
+    for name, vm in st.get("vms", {}).items():
         alive = pid_alive(vm["pid"]) and is_ours(pid_cmdline(vm["pid"]), paths)
-        vms[name] = {"ip": vm["ip"], "pid": vm["pid"], "alive": alive, "rss_mib": node_memory_mib(paths, state, name) if alive else None,
+        vms[name] = {"ip": vm["ip"], "pid": vm["pid"], "alive": alive, "rss_mib": node_memory_mib(paths, st, name) if alive else None,
                      "memory_mib": vm.get("memory_mib")}
     report["vms"] = vms
-    report["mirror"] = {"url": config.MIRROR_URL, "pid": state.get("mirror_pid"),
-                        "alive": bool(state.get("mirror_pid")) and pid_alive(state["mirror_pid"])}
+    report["mirror"] = {"url": config.MIRROR_URL, "pid": st.get("mirror_pid"),
+                        "alive": bool(st.get("mirror_pid")) and pid_alive(st["mirror_pid"])}
     vst = vault.status(paths, ns) if report["netns_exists"] else None
-    report["vault"] = {"addr": config.VAULT_ADDR, "ca_cert": str(paths.ca_cert), "pid": state.get("vault_pid"),
+    report["vault"] = {"addr": config.VAULT_ADDR, "ca_cert": str(paths.ca_cert), "pid": st.get("vault_pid"),
                        "initialized": (vst or {}).get("initialized"), "sealed": (vst or {}).get("sealed")}
     report["inventory"] = str(paths.inventory)
-    healthy = running(paths, state) and vst is not None and vst.get("sealed") is False
+    healthy = running(paths, st) and vst is not None and vst.get("sealed") is False
     return report, healthy

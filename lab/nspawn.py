@@ -1,4 +1,4 @@
-"""The systemd-nspawn machine backend: each node a container at native speed.
+"""The systemd-nspawn backend (lab/backend.py): each node a container at native speed.
 
 Why: under software emulation two control planes cannot keep a two-voter etcd steady on
 2 host cores (docs/cluster.md). A container runs the same Debian userland as the VM image,
@@ -24,7 +24,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lab import config, image, net
 from lab.topology import Node
@@ -32,6 +32,9 @@ from lab.util import file_lock, log, pid_cmdline, run, write_atomic
 
 NSPAWN = "systemd-nspawn"
 GUEST_DIR = image.GUEST_DIR / "nspawn"
+
+NAME, LABEL, UNIT = "nspawn", "systemd-nspawn", "node"
+TOOLS = (NSPAWN, "nsenter", "mount")
 
 # v1 hierarchies a node gets a cgroup in ("unified" too: nspawn places its payload by it).
 HIERARCHIES = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified")
@@ -41,7 +44,7 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 KUBELET_HOST_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1"}
 
 # Inventory variables of nodes that are containers (lab/inventory.py).
-CONTAINER_NODE_VARS: dict[str, Any] = {
+INVENTORY_VARS: dict[str, Any] = {
     "container_runtime_cgroup_driver": "cgroupfs",
     "control_plane_kubelet_cgroup_driver": "cgroupfs",
     # the host kernel has overlay and br_netfilter built in, and a container cannot load modules
@@ -222,9 +225,10 @@ def kill_cgroup_processes(instance: str, timeout: float = 15.0) -> int:
     return killed
 
 
-def memory_mib(instance: str, name: str) -> int | None:
+def memory_mib(paths: config.Paths, name: str, pid: int) -> int | None:
+    """What the node's memory cgroup holds."""
     try:
-        usage = (CGROUP_FS / "memory" / cgroup_path(instance, name).lstrip("/") / "memory.usage_in_bytes").read_text()
+        usage = (CGROUP_FS / "memory" / cgroup_path(paths.instance, name).lstrip("/") / "memory.usage_in_bytes").read_text()
     except OSError:
         return None
     return int(usage) >> 20
@@ -253,19 +257,20 @@ def launch(argv: list[str], cgroups: list[Path], console: Path) -> int:
     return proc.pid
 
 
-def is_node(cmdline: list[str], run_dir: Path, name: str | None = None) -> bool:
+def owns(cmdline: list[str], paths: config.Paths, name: str | None = None) -> bool:
     """True for the nspawn of a node of this instance (``name``: of that node)."""
     if not cmdline or os.path.basename(cmdline[0]) != NSPAWN:
         return False
-    prefix = f"--directory={run_dir}/vms/"
+    prefix = f"--directory={paths.run}/vms/"
     for arg in cmdline:
         if arg.startswith(prefix):
             return name is None or arg == f"{prefix}{name}/root"
     return False
 
 
-def payload_pid(nspawn_pid: int) -> int | None:
-    """The node's PID 1 (nspawn's child), seen from the host."""
+def power_cut_pid(nspawn_pid: int) -> int | None:
+    """The node's PID 1 (nspawn's child), seen from the host: its SIGKILL ends every process of
+    the node's PID namespace, and nspawn exits (SIGTERM to nspawn would wait for a shutdown)."""
     try:
         children = Path(f"/proc/{nspawn_pid}/task/{nspawn_pid}/children").read_text().split()
     except OSError:
@@ -296,5 +301,41 @@ def restore_host_sysctls(state: dict[str, Any] | None) -> None:
             log(f"could not restore host sysctl {key}: {exc}")
 
 
-def record(root: Path, argv: list[str]) -> None:
-    write_atomic(root.parent / "nspawn.cmd", " ".join(argv) + "\n")
+# ---------------------------------------------------------------- the Backend interface
+
+def accel(paths: config.Paths, img: image.Image) -> str:
+    return "native"
+
+
+def prepare(img: image.Image, state: dict[str, Any]) -> None:
+    rootfs(img)
+    set_host_sysctls(state)
+
+
+def boot(paths: config.Paths, ns: str, node: Node, img: image.Image, accel: str, pubkey: str) -> dict[str, Any]:
+    """Boot ``node`` as a systemd-nspawn container on a fresh copy of the image root."""
+    node_dir = paths.vm_dir(node.name)
+    root = prepare_root(rootfs(img), node_dir, node, pubkey)
+    console = node_dir / "console.log"
+    console.unlink(missing_ok=True)
+    argv = command(node, root=root, ns=ns)
+    write_atomic(node_dir / "nspawn.cmd", " ".join(argv) + "\n")
+    pid = launch(argv, ensure_cgroups(paths.instance, node.name), console)
+    log(f"{node.name}: systemd-nspawn pid {pid}, {node.ip}")
+    return {"pid": pid, "ip": node.ip, "memory_mib": node.size.memory_mib, "cpus": node.size.cpus, "backend": NAME}
+
+
+def relaunch(paths: config.Paths, state: dict[str, Any], node: Node, ns: str) -> Callable[[], dict[str, Any]]:
+    root = paths.vm_dir(node.name) / "root"
+    if not (root / "etc").is_dir():
+        raise config.LabError(f"{node.name}: its root {root} is gone; 'lab down' and 'lab up' build a new lab")
+    console = paths.vm_dir(node.name) / "console.log"
+    return lambda: {"pid": launch(command(node, root=root, ns=ns), ensure_cgroups(paths.instance, node.name), console)}
+
+
+def clean_up(paths: config.Paths, state: dict[str, Any] | None) -> None:
+    """What is left in the instance's cgroups (a node whose nspawn died first), the cgroups, the host sysctls."""
+    if cgroups_exist(paths.instance):
+        kill_cgroup_processes(paths.instance)
+        remove_cgroups(paths.instance)
+    restore_host_sysctls(state)

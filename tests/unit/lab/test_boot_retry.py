@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab import config, lifecycle, topology
+from lab import config, lifecycle, qemu, topology
 
 
 @pytest.fixture
@@ -24,9 +24,9 @@ def fakes(tmp_path, monkeypatch):
             raise lifecycle.QemuExited(f"{node_.name}: QEMU exited during boot")
         return 42.0
 
-    monkeypatch.setattr(lifecycle, "start_vm", start_vm)
+    monkeypatch.setattr(qemu, "boot", start_vm)  # the state names no backend: QEMU
     monkeypatch.setattr(lifecycle, "wait_ssh", wait_ssh)
-    monkeypatch.setattr(lifecycle, "save_state", lambda *a: None)
+    monkeypatch.setattr(lifecycle.state, "save", lambda *a: None)
     monkeypatch.setattr(lifecycle, "log", lambda *a: None)
 
     def boot():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from lab import config, inventory, topology
+from lab import config, inventory, qemu, topology
 
 CONTRACT_VARS = {
     "quorum_cluster_name", "quorum_etcd_topology", "quorum_node_cidr", "quorum_api_vip", "quorum_api_port",
@@ -91,7 +91,7 @@ def test_slow_machine_timings_are_role_variables_and_consistent():
     for spec_file in Path(__file__).resolve().parents[3].glob("roles/*/meta/argument_specs.yml"):
         for entry in yaml.safe_load(spec_file.read_text())["argument_specs"].values():
             specs.update(entry.get("options", {}))
-    tuned = set(inventory.SLOW_MACHINE_VARS)
+    tuned = set(qemu.INVENTORY_VARS)
     assert tuned <= set(lab_vars)
     assert tuned <= set(specs), f"not declared by any role: {sorted(tuned - set(specs))}"
     # etcd's own rule: the election timeout is at least 10 heartbeats

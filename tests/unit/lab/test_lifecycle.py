@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab import config, lifecycle, topology
+from lab import config, lifecycle, state, topology
 
 
 @pytest.fixture
@@ -53,9 +53,9 @@ def test_is_ours(paths):
 
 
 def test_recorded_pids():
-    state = {"vms": {"a": {"pid": 10}, "b": {"pid": 11}}, "mirror_pid": 12, "vault_pid": None}
-    assert sorted(lifecycle.recorded_pids(state)) == [10, 11, 12]
-    assert lifecycle.recorded_pids(None) == []
+    st = {"vms": {"a": {"pid": 10}, "b": {"pid": 11}}, "mirror_pid": 12, "vault_pid": None}
+    assert sorted(state.recorded_pids(st)) == [10, 11, 12]
+    assert state.recorded_pids(None) == []
 
 
 def test_ssh_argv_uses_the_lab_key(paths):

@@ -34,15 +34,15 @@ def test_command_enters_the_namespace_without_remounting_sys():
         assert flag in argv
 
 
-def test_is_node_matches_only_this_instance_and_node():
-    run_dir = Path("/h/run/default")
-    argv = nspawn.command(node(), root=run_dir / "vms/cp-1/root", ns="quorum-lab")[3:]  # after nsenter's exec
-    assert nspawn.is_node(argv, run_dir)
-    assert nspawn.is_node(argv, run_dir, "cp-1")
-    assert not nspawn.is_node(argv, run_dir, "cp-2")
-    assert not nspawn.is_node(argv, Path("/h/run/other"))
-    assert not nspawn.is_node(["qemu-system-x86_64", "--directory=/h/run/default/vms/cp-1/root"], run_dir)
-    assert not nspawn.is_node([], run_dir)
+def test_owns_matches_only_this_instance_and_node():
+    paths = config.Paths(Path("/h"), "default")
+    argv = nspawn.command(node(), root=paths.run / "vms/cp-1/root", ns="quorum-lab")[3:]  # after nsenter's exec
+    assert nspawn.owns(argv, paths)
+    assert nspawn.owns(argv, paths, "cp-1")
+    assert not nspawn.owns(argv, paths, "cp-2")
+    assert not nspawn.owns(argv, config.Paths(Path("/h"), "other"))
+    assert not nspawn.owns(["qemu-system-x86_64", "--directory=/h/run/default/vms/cp-1/root"], paths)
+    assert not nspawn.owns([], paths)
 
 
 def test_network_file_gives_host0_the_node_address():
@@ -104,11 +104,11 @@ def test_cgroups_made_with_the_parents_cpus_and_removed(tmp_path, monkeypatch):
 def test_payload_is_the_child_of_nspawn():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert nspawn.payload_pid(os.getpid()) == child.pid
+        assert nspawn.power_cut_pid(os.getpid()) == child.pid
     finally:
         child.kill()
         child.wait()
-    assert nspawn.payload_pid(2**22 + 7) is None
+    assert nspawn.power_cut_pid(2**22 + 7) is None
 
 
 def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):

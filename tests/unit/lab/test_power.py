@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from lab import cli, config, lifecycle, power, qemu, topology
+from lab import cli, config, nspawn, power, qemu, state, topology
 
 
 @pytest.fixture
@@ -18,65 +18,66 @@ def qemu_argv(paths, name="cp-3"):
     vm_dir = paths.vm_dir(name)
     return qemu.command(node, accel="tcg", kernel=paths.images / "k" / "vmlinuz", initrd=paths.images / "k" / "initrd.img",
                         disk=vm_dir / "disk.qcow2", console=vm_dir / "console.log", pidfile=vm_dir / "qemu.pid",
-                        authorized_key="ssh-ed25519 AAAA test", marker=lifecycle.marker(paths))
+                        authorized_key="ssh-ed25519 AAAA test", marker=qemu.marker(paths))
 
 
 def write_state(paths, **vm_extra):
-    state = {"instance": paths.instance, "topology": "stacked", "netns": "quorum-lab-cluster-stacked", "accel": "tcg",
+    st = {"instance": paths.instance, "topology": "stacked", "netns": "quorum-lab-cluster-stacked", "accel": "tcg",
              "image": "k", "status": "up",
              "vms": {"cp-3": {"pid": 4242, "ip": "10.231.0.23", "memory_mib": 2048, "cpus": 2, **vm_extra},
                      "cp-1": {"pid": 4240, "ip": "10.231.0.21", "memory_mib": 2048, "cpus": 2}}}
     paths.run.mkdir(parents=True, exist_ok=True)
-    lifecycle.save_state(paths, state)
-    return state
+    state.save(paths, st)
+    return st
 
 
 # ---------------------------------------------------------------- recognising the VM's QEMU
 
 def test_is_vm_qemu(paths):
     argv = qemu_argv(paths)
-    assert power.is_vm_qemu(argv, paths, "cp-3")
+    assert qemu.owns(argv, paths, "cp-3")
     # another VM of the same instance, the same VM of another instance, not a QEMU at all
-    assert not power.is_vm_qemu(argv, paths, "cp-1")
-    assert not power.is_vm_qemu(argv, config.Paths(paths.home, "cluster-external"), "cp-3")
-    assert not power.is_vm_qemu(["/bin/bash", "-c", f"sleep 1 # -name qlab-cluster-stacked:cp-3 {paths.run}/"], paths, "cp-3")
-    assert not power.is_vm_qemu([], paths, "cp-3")
+    assert not qemu.owns(argv, paths, "cp-1")
+    assert not qemu.owns(argv, config.Paths(paths.home, "cluster-external"), "cp-3")
+    assert not qemu.owns(["/bin/bash", "-c", f"sleep 1 # -name qlab-cluster-stacked:cp-3 {paths.run}/"], paths, "cp-3")
+    assert not qemu.owns([], paths, "cp-3")
     # a QEMU that names the VM but does not run from this instance's run directory
     foreign = [a.replace(str(paths.run), "/elsewhere") for a in argv]
-    assert not power.is_vm_qemu(foreign, paths, "cp-3")
+    assert not qemu.owns(foreign, paths, "cp-3")
     # a prefix of another VM's name is not that VM (cp-1 vs cp-10)
-    assert not power.is_vm_qemu(argv, paths, "cp-")
+    assert not qemu.owns(argv, paths, "cp-")
 
 
 def test_pidfile_and_disk_of(paths):
     argv = qemu_argv(paths)
-    assert power.pidfile_of(argv) == paths.vm_dir("cp-3") / "qemu.pid"
-    assert power.disk_of(argv) == paths.vm_dir("cp-3") / "disk.qcow2"
+    assert qemu.pidfile_of(argv) == paths.vm_dir("cp-3") / "qemu.pid"
+    assert qemu.disk_of(argv) == paths.vm_dir("cp-3") / "disk.qcow2"
     with pytest.raises(config.LabError):
-        power.pidfile_of(["qemu-system-x86_64"])
+        qemu.pidfile_of(["qemu-system-x86_64"])
     with pytest.raises(config.LabError):
-        power.disk_of(["qemu-system-x86_64", "-drive"])
+        qemu.disk_of(["qemu-system-x86_64", "-drive"])
 
 
 def test_vm_entry_errors(paths):
     with pytest.raises(config.LabError, match="not up"):
-        power.vm_entry(None, "cp-3", paths)
+        state.vm_entry(None, "cp-3", paths)
     with pytest.raises(config.LabError, match="cp-1, cp-3|no VM 'cp-9'"):
-        power.vm_entry({"vms": {"cp-1": {}, "cp-3": {}}}, "cp-9", paths)
+        state.vm_entry({"vms": {"cp-1": {}, "cp-3": {}}}, "cp-9", paths)
 
 
 def test_restart_argv_prefers_the_recorded_command_line(paths):
-    state = write_state(paths, argv=["qemu-system-x86_64", "-name", "x"])
-    assert power.restart_argv(paths, state, "cp-3", pubkey="") == ["qemu-system-x86_64", "-name", "x"]
+    st = write_state(paths, argv=["qemu-system-x86_64", "-name", "x"])
+    node = power.node_of(st, "cp-3", env={})
+    assert qemu.restart_argv(paths, st, node, pubkey="") == ["qemu-system-x86_64", "-name", "x"]
 
 
 def test_restart_argv_rebuilt_like_lab_up(paths):
-    state = write_state(paths)
-    state["vms"]["cp-3"]["memory_mib"] = 3072  # booted with an override: keep what it had
-    argv = power.restart_argv(paths, state, "cp-3", pubkey="ssh-ed25519 AAAA test", env={})
-    assert power.is_vm_qemu(argv, paths, "cp-3")
+    st = write_state(paths)
+    st["vms"]["cp-3"]["memory_mib"] = 3072  # booted with an override: keep what it had
+    argv = qemu.restart_argv(paths, st, power.node_of(st, "cp-3", env={}), pubkey="ssh-ed25519 AAAA test")
+    assert qemu.owns(argv, paths, "cp-3")
     assert argv[argv.index("-m") + 1] == "3072M"
-    assert power.disk_of(argv) == paths.vm_dir("cp-3") / "disk.qcow2"
+    assert qemu.disk_of(argv) == paths.vm_dir("cp-3") / "disk.qcow2"
     assert str(paths.images / "k" / "vmlinuz") in argv
     assert "tcg" in argv[argv.index("-accel") + 1]
 
@@ -116,7 +117,7 @@ def test_kill_signals_our_qemu_and_records_its_command_line(paths, procs, monkey
     result = power.kill(paths, "cp-3")
     assert result["pid"] == 4242 and isinstance(result["t"], float)
     assert procs.signals == [(4242, signal.SIGKILL)]
-    vm = lifecycle.load_state(paths)["vms"]["cp-3"]
+    vm = state.load(paths)["vms"]["cp-3"]
     assert vm["argv"] == argv and vm["killed_at"] == result["t"]
 
 
@@ -135,7 +136,7 @@ def test_kill_refuses_a_pid_that_is_not_this_vms_qemu(paths, procs, cmdline):
     with pytest.raises(config.LabError, match="not a running QEMU of this VM"):
         power.kill(paths, "cp-3")
     assert procs.signals == []
-    assert "killed_at" not in lifecycle.load_state(paths)["vms"]["cp-3"]
+    assert "killed_at" not in state.load(paths)["vms"]["cp-3"]
 
 
 def test_kill_refuses_a_dead_vm_and_an_unknown_one(paths, procs):
@@ -166,10 +167,10 @@ def booted(paths, procs, monkeypatch):
 
     def fake_run(cmd, **kwargs):
         calls["run"].append(cmd)
-        power.pidfile_of(cmd).write_text("5151\n")
+        qemu.pidfile_of(cmd).write_text("5151\n")
         procs.procs[5151] = cmd[cmd.index("qemu-system-x86_64"):]
 
-    monkeypatch.setattr(power, "run", fake_run)
+    monkeypatch.setattr(qemu, "run", fake_run)
     monkeypatch.setattr(power.net, "exists", lambda ns: True)
     monkeypatch.setattr(power.net, "add_tap", lambda ns, tap: calls["taps"].append((ns, tap)))
     monkeypatch.setenv("QUORUM_LAB_BOOT_SLOTS", "1")
@@ -182,10 +183,10 @@ def test_start_boots_the_same_machine_inside_the_namespace(paths, booted):
     assert result["pid"] == 5151 and isinstance(result["t"], float)
     assert calls["run"] == [["nice", "-n", "5", "nsenter", "--net=/run/netns/quorum-lab-cluster-stacked", "--", *argv]]
     assert calls["taps"] == [("quorum-lab-cluster-stacked", "qt-cp-3")]
-    vm = lifecycle.load_state(paths)["vms"]["cp-3"]
+    vm = state.load(paths)["vms"]["cp-3"]
     assert vm["pid"] == 5151 and "killed_at" not in vm and vm["argv"] == argv
     # the other VM's record is untouched
-    assert lifecycle.load_state(paths)["vms"]["cp-1"]["pid"] == 4240
+    assert state.load(paths)["vms"]["cp-1"]["pid"] == 4240
     assert (paths.vm_dir("cp-3") / "console.prev.log").read_text() == "old life\n"
 
 
@@ -244,3 +245,58 @@ def test_cli_arguments():
     assert (args.cmd, args.name, args.wait_ssh, args.boot_timeout) == ("start", "fe-1", True, 900.0)
     args = cli._parser().parse_args(["-i", "frontend", "kill", "fe-2"])
     assert (args.cmd, args.name, args.instance) == ("kill", "fe-2", "frontend")
+
+
+# ---------------------------------------------------------------- the same commands on an nspawn node
+
+def nspawn_lab(paths, **vm_extra):
+    st = write_state(paths, **vm_extra)
+    st["backend"] = "nspawn"
+    state.save(paths, st)
+    return st
+
+
+def nspawn_argv(paths, name="cp-3"):
+    node = next(n for n in topology.nodes("stacked", env={}) if n.name == name)
+    return nspawn.command(node, root=paths.vm_dir(name) / "root", ns="quorum-lab-cluster-stacked")[3:]
+
+
+def test_kill_of_an_nspawn_node_cuts_its_pid_1(paths, procs, monkeypatch):
+    nspawn_lab(paths)
+    procs.procs[4242] = nspawn_argv(paths)
+    monkeypatch.setattr(nspawn, "power_cut_pid", lambda pid: 4343 if pid == 4242 else None)
+    monkeypatch.setattr(power, "wait_gone", lambda pid: True)
+    assert power.kill(paths, "cp-3")["pid"] == 4242
+    assert procs.signals == [(4343, signal.SIGKILL)]
+    procs.procs[4242] = nspawn_argv(paths, "cp-1")  # the pid now runs another node
+    with pytest.raises(config.LabError, match="not a running systemd-nspawn of this node"):
+        power.kill(paths, "cp-3")
+
+
+@pytest.fixture
+def nspawn_killed(paths, procs, monkeypatch):
+    nspawn_lab(paths, killed_at=1.0)
+    (paths.vm_dir("cp-3") / "root" / "etc").mkdir(parents=True)
+    launched = []
+    monkeypatch.setattr(power.net, "exists", lambda ns: True)
+    monkeypatch.setattr(nspawn, "ensure_cgroups", lambda instance, name: [])
+    monkeypatch.setattr(nspawn, "launch", lambda argv, cgroups, console: launched.append(argv) or 6161)
+    monkeypatch.setenv("QUORUM_LAB_BOOT_SLOTS", "1")
+    return launched
+
+
+def test_start_of_an_nspawn_node_boots_its_root_again(paths, procs, nspawn_killed):
+    assert power.start(paths, "cp-3")["pid"] == 6161
+    assert f"--directory={paths.vm_dir('cp-3') / 'root'}" in nspawn_killed[0]
+    vm = state.load(paths)["vms"]["cp-3"]
+    assert vm["pid"] == 6161 and "killed_at" not in vm
+    procs.procs[6161] = nspawn_argv(paths)
+    with pytest.raises(config.LabError, match="is running"):
+        power.start(paths, "cp-3")
+
+
+def test_start_of_an_nspawn_node_needs_its_root(paths, nspawn_killed):
+    (paths.vm_dir("cp-3") / "root" / "etc").rmdir()
+    with pytest.raises(config.LabError, match="its root .* is gone"):
+        power.start(paths, "cp-3")
+    assert nspawn_killed == []
