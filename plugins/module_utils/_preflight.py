@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.quorum.k8s.plugins.module_utils._defaults import CLUSTER_DEFAULTS, KUBERNETES_VERSION
 from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
+from ansible_collections.quorum.k8s.plugins.module_utils._vault.client import INVENTORY_VARIABLES as VAULT_VARIABLES
 
 # The inventory contract (docs/inventory.md). Names may grow, never change. The defaults of the
 # optional variables are CLUSTER_DEFAULTS (_defaults.py), shared with the roles.
@@ -28,7 +29,10 @@ CLUSTER_REQUIRED = (
     "quorum_vault_addr",
 )
 HOST_VARIABLES = ("quorum_node_ip",)
-KNOWN_VARIABLES = frozenset(CLUSTER_REQUIRED) | frozenset(CLUSTER_DEFAULTS) | frozenset(HOST_VARIABLES)
+# The Vault connection variables (docs/inventory.md) are known too; their values are never compared
+# or shown (credentials among them).
+KNOWN_VARIABLES = (frozenset(CLUSTER_REQUIRED) | frozenset(CLUSTER_DEFAULTS) | frozenset(HOST_VARIABLES)
+                   | frozenset(VAULT_VARIABLES.values()))
 
 GROUPS = ("frontend", "control_plane", "etcd", "meta_worker", "worker")
 WORKLOAD_GROUPS = ("worker", "meta_worker")

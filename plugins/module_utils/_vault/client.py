@@ -54,6 +54,21 @@ CONNECTION_ARGUMENT_SPEC = dict(
 )
 CONNECTION_REQUIRED_IF = [("auth_method", "approle", ("role_id", "secret_id"))]
 
+# The collection-wide inventory variable of each connection option (docs/inventory.md). The lookup
+# quorum.k8s.vault_connection turns them into module_defaults for group/quorum.k8s.vault; an unset
+# variable leaves the option to the module's default and Vault's environment (VAULT_ADDR, ...).
+INVENTORY_VARIABLES = dict(
+    url="quorum_vault_addr",
+    ca_cert="quorum_vault_ca_cert",
+    validate_certs="quorum_vault_validate_certs",
+    timeout="quorum_vault_timeout",
+    auth_method="quorum_vault_auth_method",
+    token="quorum_vault_token",
+    approle_mount="quorum_vault_approle_mount",
+    role_id="quorum_vault_role_id",
+    secret_id="quorum_vault_secret_id",
+)
+
 
 def connection_argument_spec():
     """A fresh copy of the shared connection options (modules extend it)."""
