@@ -151,3 +151,18 @@ def test_unknown_variable_is_a_warning_not_a_fault(tmp_path):
     rc, out = run_preflight(tmp_path, inv)
     assert rc == 0, out
     assert "quorum_api_vipp" in out and "typo" in out
+
+
+def test_example_inventory_takes_the_tested_version_without_warning(tmp_path):
+    inv = base()
+    assert "quorum_kubernetes_version" not in inv["all"]["vars"]
+    rc, out = run_preflight(tmp_path, inv)
+    assert rc == 0 and "Inventory preflight warnings" not in out, out
+
+
+def test_another_pinned_version_is_a_warning_not_a_fault(tmp_path):
+    inv = base()
+    inv["all"]["vars"]["quorum_kubernetes_version"] = "1.35.0"
+    rc, out = run_preflight(tmp_path, inv)
+    assert rc == 0, out
+    assert "quorum_kubernetes_version: 1.35.0 is not the version" in out, out
