@@ -30,7 +30,12 @@ def test_tarball_installs_offline_and_works(tmp_path):
     install = run(tmp_path, "ansible-galaxy", "collection", "install", "--offline", "-p", str(tmp_path / "colls"),
                   str(tarball))
     assert install.returncode == 0, install.stdout + install.stderr
-    assert (tmp_path / "colls" / "ansible_collections" / "quorum" / "k8s" / "MANIFEST.json").exists()
+    coll = tmp_path / "colls" / "ansible_collections" / "quorum" / "k8s"
+    assert (coll / "MANIFEST.json").exists()
+    # the mirror builder ships and runs from the installed collection, for the collection's pin
+    built = subprocess.run([sys.executable, "-m", "mirror_builder", "version"], cwd=str(coll), capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert built.returncode == 0 and built.stdout.startswith("v1."), built.stdout + built.stderr
 
     listing = run(tmp_path, "ansible-doc", "-t", "filter", "-l", "quorum.k8s")
     assert listing.returncode == 0 and "quorum.k8s.preflight_report" in listing.stdout, listing.stderr
