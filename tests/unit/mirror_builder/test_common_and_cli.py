@@ -82,3 +82,16 @@ def test_path_and_version(tmp_path, capsys):
 def test_verify_without_a_mirror_says_so(tmp_path, capsys):
     assert cli.main(["verify", "--home", str(tmp_path)]) == 1
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_dry_run_tells_a_warm_mirror_from_a_stale_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli.toolchain, "local_go", lambda cache: "/usr/bin/go")
+    settings = config.Settings.from_env(home=str(tmp_path))
+    (tmp_path / "mirror" / "images").mkdir(parents=True)
+    (tmp_path / "mirror" / "images" / "index.json").write_text("[]")
+    manifest = tmp_path / "mirror" / "manifest.json"
+    manifest.write_text('{"key": "%s", "artifacts": []}' % cli.build_mod.cache_key(settings))
+    cli.main(["build", "--dry-run", "--home", str(tmp_path)])
+    assert "(up to date (key" in capsys.readouterr().out
+    cli.main(["build", "--dry-run", "--home", str(tmp_path), "--kubernetes-version", "v1.35.6"])
+    assert "another version or recipe" in capsys.readouterr().out
