@@ -117,6 +117,28 @@ class KubeadmClient:
             argv += ["--cri-socket", cri_socket]
         return self._call("kubeadm reset", argv)
 
+    # Node objects (cluster-scoped), with the admin kubeconfig.
+    def get_node(self, name):
+        """The Node ``name`` as a dict, or None while it is not registered."""
+        out = self._call("reading node %s" % name, [self.kubectl, "--kubeconfig", self.kubeconfig, "get", "node", name,
+                                                    "--ignore-not-found", "-o", "json"])
+        if not out.strip():
+            return None
+        try:
+            return json.loads(out)
+        except ValueError as exc:
+            raise ParseError("reading node %s: kubectl did not print JSON (%s)" % (name, exc))
+
+    def label_node(self, name, args):
+        """``kubectl label node NAME --overwrite key=value key- ...``."""
+        self._call("labelling node %s" % name,
+                   [self.kubectl, "--kubeconfig", self.kubeconfig, "label", "node", name, "--overwrite"] + list(args))
+
+    def taint_node(self, name, args):
+        """``kubectl taint node NAME key[=value]:effect key[:effect]- ... --overwrite``."""
+        self._call("tainting node %s" % name,
+                   [self.kubectl, "--kubeconfig", self.kubeconfig, "taint", "node", name] + list(args) + ["--overwrite"])
+
 
 def config_with_certificate_key(text, certificate_key):
     """A kubeadm configuration whose InitConfiguration carries ``certificateKey``.

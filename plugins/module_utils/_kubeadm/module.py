@@ -20,11 +20,14 @@ def binary(module, name):
     return module.get_bin_path(name, required=True, opt_dirs=EXTRA_PATHS)
 
 
-def client(module, kubeadm="kubeadm", kubectl=None, kubeconfig=DEFAULT_KUBECONFIG):
-    """The KubeadmClient of a module: commands through run_command, in the C locale."""
+def client(module, kubeadm=None, kubectl=None, kubeconfig=DEFAULT_KUBECONFIG):
+    """The KubeadmClient of a module: commands through run_command, in the C locale.
+
+    Only the binaries named are looked up (a module that runs no kubeadm needs none on the node).
+    """
     return KubeadmClient(
         run=lambda argv: module.run_command(argv, environ_update={"LC_ALL": "C"}),
-        kubeadm=binary(module, kubeadm),
+        kubeadm=binary(module, kubeadm) if kubeadm else "kubeadm",
         kubectl=binary(module, kubectl) if kubectl else "kubectl",
         kubeconfig=kubeconfig,
     )
