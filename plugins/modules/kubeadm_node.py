@@ -241,7 +241,7 @@ stderr:
   returned: failure
   type: str
 msg:
-  description: The state in words; on failure, kubeadm's error line first.
+  description: The state in words; on failure, what failed on which node, then kubeadm's error line and its last lines.
   returned: always
   type: str
   sample: "cp1 has joined the cluster (/etc/kubernetes/kubelet.conf, /etc/kubernetes/manifests/kube-apiserver.yaml present)"
