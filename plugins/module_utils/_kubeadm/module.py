@@ -16,6 +16,8 @@ EXTRA_PATHS = ["/usr/local/bin", "/usr/bin"]
 def binary(module, name):
     """An absolute path as given; a bare name looked up in PATH and EXTRA_PATHS (fails the module if absent)."""
     if os.path.isabs(name):
+        if not os.access(name, os.X_OK):
+            module.fail_json(msg="%s is not an executable file: install it or set the path option" % name)
         return name
     return module.get_bin_path(name, required=True, opt_dirs=EXTRA_PATHS)
 
