@@ -63,4 +63,3 @@ def of(state: dict[str, Any] | None) -> Backend:
 def owner(cmdline: list[str], paths: config.Paths) -> Backend | None:
     """The backend whose node process ``cmdline`` is, if any."""
     return next((b for b in BACKENDS.values() if b.owns(cmdline, paths)), None)
-

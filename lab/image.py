@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import config
-from lab.util import file_lock, log, run, sha256_file, stable_hash, tail, write_atomic
+from lab.util import file_lock, log, run, tail
+from mirror_builder.common import sha256_file, stable_hash, write_atomic
 
 # Bump when the build steps below change in a way the recipe does not show.
 BUILDER_VERSION = 3

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from lab import backend, config, image, inventory, mirror, net, state, topology, vault
 from lab.slots import BootSlots, SlotCancelled, slot_count
-from lab.util import log, pid_alive, pid_cmdline, run, tail, write_atomic
+from lab.util import log, pid_alive, pid_cmdline, run, tail
+from mirror_builder.common import write_atomic
 
 SSH_OPTS = [
     "-o", "BatchMode=yes",

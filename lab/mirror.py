@@ -19,7 +19,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from lab import config, image
-from lab.util import file_lock, log, run, stable_hash, write_atomic
+from lab.util import file_lock, log, run
+from mirror_builder.common import stable_hash, write_atomic
 
 PACKAGES_FILE = Path(__file__).resolve().parent / "mirror-packages.txt"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"

@@ -28,7 +28,8 @@ from typing import Any, Callable
 
 from lab import config, image, net
 from lab.topology import Node
-from lab.util import file_lock, log, pid_cmdline, run, write_atomic
+from lab.util import file_lock, log, pid_cmdline, run
+from mirror_builder.common import write_atomic
 
 NSPAWN = "systemd-nspawn"
 GUEST_DIR = image.GUEST_DIR / "nspawn"

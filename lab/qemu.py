@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from lab import config, image, net
 from lab.topology import Node
-from lab.util import log, run, tail, write_atomic
+from lab.util import log, run, tail
+from mirror_builder.common import write_atomic
 
 QEMU = "qemu-system-x86_64"
 PROBE_SECONDS = 25

@@ -8,7 +8,8 @@ import json
 from typing import Any, Iterator
 
 from lab import config
-from lab.util import file_lock, read_json, write_atomic
+from lab.util import file_lock, read_json
+from mirror_builder.common import write_atomic
 
 
 def load(paths: config.Paths) -> dict[str, Any] | None:

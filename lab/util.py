@@ -1,5 +1,5 @@
-"""Small helpers: running commands, locks, processes, console logs; hashing, atomic writes and
-log lines come from mirror_builder/common.py (shared with the mirror builder)."""
+"""Small helpers: logging, running commands, locks, processes, console logs. Hashing and atomic
+writes are in mirror_builder/common.py, shared with the mirror builder."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from lab.config import LabError
-from mirror_builder.common import logger, sha256_file, stable_hash, write_atomic  # noqa: F401 - lab's API
+from mirror_builder.common import logger
 
 log = logger("lab")
 

@@ -23,9 +23,9 @@ def qemu_argv(paths, name="cp-3"):
 
 def write_state(paths, **vm_extra):
     st = {"instance": paths.instance, "topology": "stacked", "netns": "quorum-lab-cluster-stacked", "accel": "tcg",
-             "image": "k", "status": "up",
-             "vms": {"cp-3": {"pid": 4242, "ip": "10.231.0.23", "memory_mib": 2048, "cpus": 2, **vm_extra},
-                     "cp-1": {"pid": 4240, "ip": "10.231.0.21", "memory_mib": 2048, "cpus": 2}}}
+          "image": "k", "status": "up",
+          "vms": {"cp-3": {"pid": 4242, "ip": "10.231.0.23", "memory_mib": 2048, "cpus": 2, **vm_extra},
+                  "cp-1": {"pid": 4240, "ip": "10.231.0.21", "memory_mib": 2048, "cpus": 2}}}
     paths.run.mkdir(parents=True, exist_ok=True)
     state.save(paths, st)
     return st
