@@ -11,8 +11,10 @@ from vault_helpers import REPO, recap, run_playbook, write_inventory
 BOOTSTRAP = os.path.join(REPO, "playbooks", "vault_bootstrap.yml")
 CLUSTER = "it"
 KV = "quorum/%s/kv" % CLUSTER
-SECRET_PATHS = ["control_plane/bootstrap-token", "control_plane/service-account",
-                "control_plane/encryption-key", "frontend/vrrp-auth", "frontend/haproxy-stats"]
+SECRET_PATHS = ["control_plane/service-account", "control_plane/encryption-key", "frontend/vrrp-auth",
+                "frontend/haproxy-stats"]
+# Vault's own environment emptied: the connection can only come from the inventory's quorum_vault_*
+NO_VAULT_ENV = {"VAULT_ADDR": "", "VAULT_CACERT": "", "VAULT_TOKEN": ""}
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,25 @@ def test_bootstrap_creates_layout(bootstrap_runs, root):
                                                raise_on_deleted_version=True)
 
 
+def test_catalogue_secrets_have_their_lengths_and_nothing_else_is_made(bootstrap_runs, root):
+    def value(path):
+        return root.secrets.kv.v2.read_secret_version(path=path, mount_point=KV,
+                                                      raise_on_deleted_version=True)["data"]["data"]["value"]
+    assert len(value("frontend/vrrp-auth")) == 8
+    assert len(value("frontend/haproxy-stats")) == 24
+    assert sorted(root.secrets.kv.v2.list_secrets(path="control_plane", mount_point=KV)["data"]["keys"]) == [
+        "encryption-key", "kubernetes-ca", "service-account"]
+
+
+def test_connection_comes_from_the_inventory_variables(bootstrap_runs, openbao):
+    """module_defaults from quorum_vault_*: with Vault's environment empty the token variable is the credential."""
+    inv = bootstrap_runs["inventory"]
+    rc, out = run_playbook(openbao, inv, BOOTSTRAP, "-e", "quorum_vault_token=%s" % openbao.root_token, env=NO_VAULT_ENV)
+    assert recap(out)["localhost"]["changed"] == 0, out[-3000:]
+    rc, out = run_playbook(openbao, inv, BOOTSTRAP, env=NO_VAULT_ENV, check=False)
+    assert rc != 0 and "no Vault token for %s" % openbao.addr in out
+
+
 def test_second_run_changes_nothing(bootstrap_runs):
     counts = recap(bootstrap_runs["again"])
     assert counts["localhost"]["changed"] == 0, bootstrap_runs["again"][-3000:]
@@ -100,7 +121,7 @@ def test_worker_token_is_refused_etcd_issuance_and_other_classes(bootstrap_runs,
     status, dummy = openbao.api("POST", "quorum/%s/etcd-pki/issue/peer" % CLUSTER, {"common_name": "w1"},
                                 token=token, expect=None)
     assert status == 403
-    for path in ("control_plane/bootstrap-token", "frontend/vrrp-auth", "control_plane/kubernetes-ca"):
+    for path in ("control_plane/encryption-key", "frontend/vrrp-auth", "control_plane/kubernetes-ca"):
         status, dummy = openbao.api("GET", "%s/data/%s" % (KV, path), token=token, expect=None)
         assert status == 403, path
     status, answer = openbao.api("GET", "%s/data/worker/probe" % KV, token=token, expect=None)
@@ -136,3 +157,21 @@ def test_prune_removes_roles_of_hosts_that_left(bootstrap_runs, openbao, root, t
     roles = root.list("auth/quorum-nodes/role")["data"]["keys"]
     assert "%s--w2" % CLUSTER not in roles
     assert "%s--w1" % CLUSTER in roles and "other--w2" in roles
+
+
+def test_kubeconfig_as_the_orchestrator_through_approle(bootstrap_runs, openbao, root, tmp_path):
+    """playbooks/kubeconfig.yml with the AppRole settings of the inventory (the orchestrator role)."""
+    name = "auth/quorum-nodes/role/%s--orchestrator" % CLUSTER
+    role_id = root.read(name + "/role-id")["data"]["role_id"]
+    secret_id = root.write_data(name + "/secret-id")["data"]["secret_id"]
+    inv = write_inventory(tmp_path / "hosts.yml", openbao, CLUSTER, extra_vars={
+        "quorum_api_vip": "10.1.0.100", "quorum_vault_auth_method": "approle",
+        "quorum_vault_approle_mount": "quorum-nodes", "quorum_vault_role_id": role_id})
+    target = tmp_path / "admin.conf"
+    rc, out = run_playbook(openbao, inv, os.path.join(REPO, "playbooks", "kubeconfig.yml"), "-vvv",
+                           "-e", "kubeconfig_path=%s" % target, "-e", "quorum_vault_secret_id=%s" % secret_id,
+                           env=NO_VAULT_ENV)
+    assert oct(os.stat(target).st_mode & 0o777) == "0o600"
+    text = target.read_text()
+    assert "client-key-data" in text and "https://10.1.0.100:6443" in text
+    assert secret_id not in out

@@ -180,3 +180,57 @@ def test_node_identity_issues_only_what_the_class_may(openbao, layout, tmp_path)
     peer = x509.load_pem_x509_certificate(load(tmp_path / "etcd1" / "peer.crt"))
     verify_chain(peer, x509.load_pem_x509_certificate(load(tmp_path / "etcd1" / "peer-ca.crt")))
     assert not (tmp_path / "w1" / "peer.crt").exists()
+
+
+ETCD_BOOK = """
+- name: The etcd role's certificates entry point, as playbooks/etcd.yml runs it
+  hosts: etcd1
+  gather_facts: false
+  module_defaults:
+    group/quorum.k8s.vault: "{{ lookup('quorum.k8s.vault_connection') }}"
+  tasks:
+    - name: The etcd user and the member's certificates
+      ansible.builtin.include_role:
+        name: quorum.k8s.etcd
+        tasks_from: certificates
+    - name: Report what was issued
+      ansible.builtin.debug:
+        msg: "ISSUED=[{{ vault_cert_issued | join(',') }}]"
+"""
+
+
+def test_etcd_certificates_entry_point(openbao, tmp_path):
+    """Server, peer and client certificates at the role's file paths, the member's address in the SANs.
+
+    The etcd user is the system's `daemon` (home /usr/sbin, nologin: the user task changes nothing),
+    and Vault's environment is empty: the connection comes from quorum_vault_* (module_defaults).
+    """
+    cluster = "etcdcerts"
+    bootstrap.run(client_for(openbao), dict(
+        prefix="quorum", cluster=cluster, hosts=[{"name": "etcd1", "classes": ["etcd"]}],
+        pki_roles=[{"mount": "etcd-pki", "name": name, "server": name != "client", "client": True}
+                   for name in ("server", "peer", "client")]))
+    before = open("/etc/passwd").read()
+    pki = tmp_path / "pki"
+    inv = write_inventory(tmp_path / "hosts.yml", openbao, cluster, local=("etcd1",), extra_vars={
+        "etcd_user": "daemon", "etcd_data_dir": "/usr/sbin", "etcd_pki_dir": str(pki),
+        "etcd_peer_cert_file": str(tmp_path / "peer" / "member.crt"),
+        "etcd_peer_key_file": str(tmp_path / "peer" / "member.key")})
+    env = {"VAULT_ADDR": "", "VAULT_CACERT": "", "VAULT_TOKEN": ""}
+    book = playbook_file(tmp_path, "etcd.yml", ETCD_BOOK)
+    rc, out = run_playbook(openbao, inv, book, "-e", "quorum_vault_token=%s" % openbao.root_token, env=env)
+    assert "ISSUED=[server,peer,client]" in out
+    assert open("/etc/passwd").read() == before
+    ca = x509.load_pem_x509_certificate(load(pki / "ca.crt"))
+    for crt, key in ((pki / "server.crt", pki / "server.key"), (tmp_path / "peer" / "member.crt", tmp_path / "peer" / "member.key"),
+                     (pki / "client.crt", pki / "client.key")):
+        cert = x509.load_pem_x509_certificate(load(crt))
+        verify_chain(cert, ca)
+        assert os.stat(key).st_uid == 1 and stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    for crt in (pki / "server.crt", tmp_path / "peer" / "member.crt"):
+        san = x509.load_pem_x509_certificate(load(crt)).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert sorted(san.get_values_for_type(x509.DNSName)) == ["etcd1", "localhost"]
+        assert sorted(map(str, san.get_values_for_type(x509.IPAddress))) == ["10.1.0.4", "127.0.0.1"]
+
+    rc, out = run_playbook(openbao, inv, book, "-e", "quorum_vault_token=%s" % openbao.root_token, env=env)
+    assert "ISSUED=[]" in out and recap(out)["etcd1"]["changed"] == 0, out[-4000:]
