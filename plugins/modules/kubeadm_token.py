@@ -94,6 +94,7 @@ options:
 notes:
   - Needs kubectl and kubeadm on the node and an admin kubeconfig; no Python library is required.
 seealso:
+  - module: quorum.k8s.kubeadm_node
   - name: kubeadm token
     description: The kubeadm command this module replaces in playbooks.
     link: https://kubernetes.io/docs/reference/setup-tools/kubeadm/kubeadm-token/
@@ -117,18 +118,13 @@ EXAMPLES = r"""
   register: cp_join
   no_log: true
 
-- name: Join
-  ansible.builtin.command:
-    argv:
-      - kubeadm
-      - join
-      - "{{ quorum_api_vip }}:6443"
-      - --token
-      - "{{ join.token }}"
-      - --discovery-token-ca-cert-hash
-      - "{{ join.discovery_token_ca_cert_hash }}"
-  changed_when: true
-  no_log: true
+- name: Join (the token goes into a private join configuration, never onto a command line)
+  quorum.k8s.kubeadm_node:
+    state: joined
+    node_name: "{{ inventory_hostname }}"
+    api_server_endpoint: "{{ quorum_api_vip }}:6443"
+    token: "{{ join.token }}"
+    discovery_token_ca_cert_hash: "{{ join.discovery_token_ca_cert_hash }}"
 """
 
 RETURN = r"""
