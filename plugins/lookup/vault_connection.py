@@ -68,8 +68,9 @@ options:
 notes:
   - The secret options (token, secret ID) reach the modules as module arguments, which the modules declare C(no_log).
 seealso:
-  - ref: module_defaults
+  - name: Module defaults
     description: Ansible's module defaults and action groups.
+    link: https://docs.ansible.com/ansible/latest/playbook_guide/playbooks_module_defaults.html
 """
 
 EXAMPLES = r"""
