@@ -347,7 +347,9 @@ def main():
         request = NodeRequest(params["state"], params["node_role"], params["node_name"],
                               etcd_topology=params["etcd_topology"], config=params["config"], join=join,
                               verbosity=params["verbosity"], cri_socket=params["cri_socket"])
-        client = kubeadm_client(module, params["kubeadm_path"]) if params["state"] != "info" else None
+        # kubeadm is looked up only when it may run: check mode works before the binaries are installed
+        runs = params["state"] != "info" and not module.check_mode
+        client = kubeadm_client(module, params["kubeadm_path"]) if runs else None
         result = ensure(client, request, exists, check_mode=module.check_mode, write_temp=temp_writer(module))
     except KubeadmRunFailed as exc:
         state = read_state(exists, params["node_role"], params["etcd_topology"]).as_dict()

@@ -126,8 +126,10 @@ def test_join_then_idempotent(node):
     assert not second.result["changed"] and len(node.calls) == 1
 
 
-def test_check_mode_without_token(node):
-    out = call(dict(CP_JOIN, token=None, discovery_token_ca_cert_hash=None), check_mode=True)
+def test_check_mode_without_token_nor_kubeadm(node):
+    # before kubernetes_node installed kubeadm (check mode on a fresh machine)
+    out = call(dict(CP_JOIN, token=None, discovery_token_ca_cert_hash=None, kubeadm_path="/nonexistent/kubeadm"),
+               check_mode=True)
     assert out.kind == "exit" and out.result["changed"] and out.result["action"] == "join"
     assert node.calls == []
 
