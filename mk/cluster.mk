@@ -18,12 +18,12 @@ cluster: venv
 	echo "  lab/lab exec $(QUORUM_LAB_HOME)/bin/kubectl --kubeconfig $(CLUSTER_KUBECONFIG) get nodes -o wide"; \
 	echo "A new admin kubeconfig (short-lived): lab/lab exec ansible-playbook -i \$$(lab/lab inventory $(CLUSTER_TOPOLOGY)) playbooks/kubeconfig.yml -e kubeconfig_path=PATH"
 
-cluster-stacked: venv
+cluster-stacked: venv artifacts
 	scripts/molecule.sh cluster_stacked
 
 E2E_TARGETS += cluster-stacked
 
-cluster-external: venv
+cluster-external: venv artifacts
 	scripts/molecule.sh cluster_external
 
 E2E_TARGETS += cluster-external
