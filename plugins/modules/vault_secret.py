@@ -103,24 +103,21 @@ seealso:
 """
 
 EXAMPLES = r"""
-# Connection once per play: module_defaults from the inventory's quorum_vault_* variables
-- name: Frontends
-  hosts: frontend
-  module_defaults:
-    group/quorum.k8s.vault: "{{ lookup('quorum.k8s.vault_connection') }}"
-  tasks:
-    - name: Read (or generate) the frontend secrets of the catalogue
-      quorum.k8s.vault_secret:
-        mount: "quorum/{{ quorum_cluster_name }}/kv"
-        names: [vrrp-auth, haproxy-stats]
-      delegate_to: localhost
-      run_once: true
-      no_log: true
-      register: frontend_secrets
+# The connection once per play, in the play that holds these tasks:
+#   module_defaults:
+#     group/quorum.k8s.vault: "{{ lookup('quorum.k8s.vault_connection') }}"
+- name: Read (or generate) the frontend secrets of the catalogue
+  quorum.k8s.vault_secret:
+    mount: "quorum/{{ quorum_cluster_name }}/kv"
+    names: [vrrp-auth, haproxy-stats]
+  delegate_to: localhost
+  run_once: true
+  no_log: true
+  register: frontend_secrets
 
-    - name: Use one by name
-      ansible.builtin.debug:
-        msg: "the stats password has {{ frontend_secrets.secrets['haproxy-stats'].value | length }} characters"
+- name: Use one by name
+  ansible.builtin.debug:
+    msg: "the stats password has {{ frontend_secrets.secrets['haproxy-stats'].value | length }} characters"
 
 - name: Ensure a secret of your own exists
   quorum.k8s.vault_secret:
