@@ -1,7 +1,7 @@
 # The artifact mirror (docs/offline.md): mirror_builder/ builds it from the Go module proxy and
 # the Debian mirror into $(QUORUM_LAB_HOME)/mirror, the same tool an operator runs for a site.
-# Not in TEST_TARGETS: the cold build takes long; its unit tests run with `make unit`
-# (tests/unit/mirror_builder).
+# make test builds or reuses it before cluster_minimal (test-cluster in mk/lab.mk); a cold build
+# takes about 8 min. Its unit tests run with `make unit` (tests/unit/mirror_builder).
 #   make artifacts                                   build or reuse; last line = manifest.json path
 #   make artifacts QUORUM_KUBERNETES_VERSION=v1.35.6 another patch (the default is the collection's
 #                                                    pin, plugins/module_utils/_defaults.py)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: cluster_setting
-author: quorum.k8s contributors
-version_added: 0.2.0
+author:
+  - quorum.k8s developers (@quorum-k8s)
+version_added: 0.1.0
 short_description: The value of an optional cluster-wide variable, or the collection's default
 description:
   - Returns the inventory's value of each named C(quorum_*) variable when it is set, else the

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: vault_connection
-author: quorum.k8s contributors
-version_added: 0.2.0
+author:
+  - quorum.k8s developers (@quorum-k8s)
+version_added: 0.1.0
 short_description: The inventory's Vault connection, as module_defaults for the quorum.k8s Vault modules
 description:
   - Returns the connection options of the modules of the action group C(quorum.k8s.vault) (quorum.k8s.vault_layout,

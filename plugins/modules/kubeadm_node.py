@@ -24,7 +24,7 @@ description:
     private 0600 file in the module's temporary directory, runs C(kubeadm join --config) with it and
     removes it. The token never appears on a command line and never stays on disk.
   - A member is left alone (nothing runs, not changed). A half-joined node is refused with a message
-    that lists the files found, for every O(state) but V(info).
+    that lists the files found, whenever O(state) is set.
   - A failed join is undone at once with C(kubeadm reset --force) (a half-joined node would be refused
     by the next run); the failure message starts with kubeadm's error line. A failed init is left as it
     is for inspection.
@@ -40,12 +40,11 @@ attributes:
 options:
   state:
     description:
-      - V(info) only reads the node's state (never fails on a half-joined node; see RV(node_state)).
+      - Unset, the module only reads the node's state (never fails on a half-joined node; see RV(node_state)).
       - V(initialized) runs C(kubeadm init) unless the node is a member (control planes only).
       - V(joined) runs C(kubeadm join) unless the node is a member.
     type: str
-    choices: [info, initialized, joined]
-    default: info
+    choices: [initialized, joined]
   node_role:
     description: What the node is or becomes; decides which files make a member.
     type: str
@@ -189,7 +188,7 @@ EXAMPLES = r"""
     state: joined
     node_role: control_plane
     node_name: "{{ inventory_hostname }}"
-    api_server_endpoint: "{{ quorum_api_vip }}:6443"
+    api_server_endpoint: "{{ quorum_api_vip }}:{{ lookup('quorum.k8s.cluster_setting', 'quorum_api_port') }}"
     token: "{{ join.token }}"
     discovery_token_ca_cert_hash: "{{ join.discovery_token_ca_cert_hash }}"
     patches_dir: /etc/kubernetes/patches
@@ -270,7 +269,7 @@ ROOT = "/"
 
 def argument_spec():
     return dict(
-        state=dict(type="str", choices=["info", "initialized", "joined"], default="info"),
+        state=dict(type="str", choices=["initialized", "joined"]),
         node_role=dict(type="str", choices=["control_plane", "worker"], default="worker"),
         etcd_topology=dict(type="str", choices=["stacked", "external"], default="stacked"),
         node_name=dict(type="str"),
@@ -344,11 +343,11 @@ def main():
         control_plane=params["control_plane"],
     )
     try:
-        request = NodeRequest(params["state"], params["node_role"], params["node_name"],
+        request = NodeRequest(params["state"] or "info", params["node_role"], params["node_name"],
                               etcd_topology=params["etcd_topology"], config=params["config"], join=join,
                               verbosity=params["verbosity"], cri_socket=params["cri_socket"])
         # kubeadm is looked up only when it may run: check mode works before the binaries are installed
-        runs = params["state"] != "info" and not module.check_mode
+        runs = params["state"] is not None and not module.check_mode
         client = kubeadm_client(module, params["kubeadm_path"]) if runs else None
         result = ensure(client, request, exists, check_mode=module.check_mode, write_temp=temp_writer(module))
     except KubeadmRunFailed as exc:

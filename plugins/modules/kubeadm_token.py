@@ -109,10 +109,10 @@ EXAMPLES = r"""
   register: join
   no_log: true
 
-- name: Get join material for a control plane, with the certificate key kept in Vault
+- name: Get join material and a certificate key for a cluster whose CA keys live only on the control planes
   quorum.k8s.kubeadm_token:
     upload_certs: true
-    certificate_key: "{{ certificate_key_from_vault }}"
+    certificate_key: "{{ certificate_key }}"
   delegate_to: "{{ groups['control_plane'][0] }}"
   run_once: true
   register: cp_join
@@ -122,7 +122,7 @@ EXAMPLES = r"""
   quorum.k8s.kubeadm_node:
     state: joined
     node_name: "{{ inventory_hostname }}"
-    api_server_endpoint: "{{ quorum_api_vip }}:6443"
+    api_server_endpoint: "{{ quorum_api_vip }}:{{ lookup('quorum.k8s.cluster_setting', 'quorum_api_port') }}"
     token: "{{ join.token }}"
     discovery_token_ca_cert_hash: "{{ join.discovery_token_ca_cert_hash }}"
 """

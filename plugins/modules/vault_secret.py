@@ -17,7 +17,8 @@ description:
     concurrent runs converge to one value; the writer that loses the race re-reads and returns the winner's value.
   - With O(rotate=true), writes a newly generated value as a new version (check-and-set against the current version).
   - Values never appear in logs or diffs. The module's action plugin marks the result C(no_log), so every callback
-    shows it censored, even at C(-vvv), while C(register) still receives RV(secret). Still set C(no_log) on the task.
+    shows it censored, even at C(-vvv), while C(register) still receives RV(secret). Set C(no_log) on tasks that
+    pass the values on.
   - "Run it on the controller (C(delegate_to: localhost), C(run_once: true)) and pass the result to roles as a no_log variable."
 author:
   - quorum.k8s developers (@quorum-k8s)

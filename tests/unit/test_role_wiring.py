@@ -32,8 +32,7 @@ def tasks_in(node):
         yield task
         for key in ("block", "rescue", "always"):
             if key in task:
-                for sub in tasks_in(task[key]):
-                    yield sub
+                yield from tasks_in(task[key])
 
 
 def plays():

@@ -185,4 +185,3 @@ def test_worker_taints(node):
     assert node.join_configs[0]["nodeRegistration"]["taints"] == [
         {"key": "node-role.kubernetes.io/meta-worker", "effect": "NoSchedule"}]
     assert "controlPlane" not in node.join_configs[0]
-
