@@ -16,6 +16,7 @@ import os
 import re
 
 from .errors import CommandError, KubeadmError
+from .nodeobj import EFFECTS
 
 ABSENT = "absent"
 MEMBER = "member"
@@ -185,8 +186,8 @@ def _taint(taint):
     if taint.get("value") not in (None, ""):
         out["value"] = str(taint["value"])
     out["effect"] = taint.get("effect") or "NoSchedule"
-    if out["effect"] not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
-        raise KubeadmError("taint %s: effect must be NoSchedule, PreferNoSchedule or NoExecute" % out["key"])
+    if out["effect"] not in EFFECTS:
+        raise KubeadmError("taint %s: effect must be one of %s" % (out["key"], ", ".join(EFFECTS)))
     return out
 
 
