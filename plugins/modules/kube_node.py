@@ -24,6 +24,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the labels and taints before and after.
+extends_documentation_fragment:
+  - quorum.k8s.kubectl
 options:
   name:
     description: The Node's name.
@@ -57,14 +59,6 @@ options:
         type: str
         choices: [present, absent]
         default: present
-  kubeconfig:
-    description: Admin kubeconfig on the node.
-    type: path
-    default: /etc/kubernetes/admin.conf
-  kubectl_path:
-    description: The kubectl binary; looked up in E(PATH) and C(/usr/local/bin) when not absolute.
-    type: str
-    default: kubectl
   wait_timeout:
     description: Seconds to wait for the Node to register before failing.
     type: int
@@ -111,12 +105,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.errors import CommandError, KubeadmError
-from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import client as kubeadm_client
+from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import KUBECTL_ARGS, client as kubeadm_client
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.nodeobj import EFFECTS, ensure
 
 
 def argument_spec():
     return dict(
+        KUBECTL_ARGS,
         name=dict(type="str", required=True),
         labels=dict(type="dict", default={}),
         taints=dict(type="list", elements="dict", default=[], options=dict(
@@ -125,8 +120,6 @@ def argument_spec():
             effect=dict(type="str", choices=list(EFFECTS)),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         )),
-        kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
-        kubectl_path=dict(type="str", default="kubectl"),
         wait_timeout=dict(type="int", default=300),
     )
 

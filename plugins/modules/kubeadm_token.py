@@ -32,19 +32,13 @@ attributes:
   diff_mode:
     support: full
     description: Shows the token IDs before and after (never a token secret or key).
+extends_documentation_fragment:
+  - quorum.k8s.kubectl
 options:
-  kubeconfig:
-    description: Admin kubeconfig on the node.
-    type: path
-    default: /etc/kubernetes/admin.conf
   kubeadm_path:
     description: The kubeadm binary; looked up in E(PATH) and C(/usr/local/bin) when not absolute.
     type: str
     default: kubeadm
-  kubectl_path:
-    description: The kubectl binary; looked up in E(PATH) and C(/usr/local/bin) when not absolute.
-    type: str
-    default: kubectl
   ca_cert:
     description: The cluster CA certificate the discovery hash is computed from.
     type: path
@@ -179,16 +173,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.errors import CommandError, KubeadmError
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.manager import TokenRequest, ensure
-from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import client as kubeadm_client
+from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import KUBECTL_ARGS, client as kubeadm_client
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.module import temp_writer
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.tokens import valid_certificate_key
 
 
 def argument_spec():
     return dict(
-        kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
+        KUBECTL_ARGS,
         kubeadm_path=dict(type="str", default="kubeadm"),
-        kubectl_path=dict(type="str", default="kubectl"),
         ca_cert=dict(type="path", default="/etc/kubernetes/pki/ca.crt"),
         min_remaining_minutes=dict(type="int", default=30),
         ttl_minutes=dict(type="int", default=120),

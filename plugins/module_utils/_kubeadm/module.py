@@ -12,6 +12,12 @@ from .client import DEFAULT_KUBECONFIG, KubeadmClient
 
 EXTRA_PATHS = ["/usr/local/bin", "/usr/bin"]
 
+# Options of the modules that talk to the API server (documented by the quorum.k8s.kubectl fragment).
+KUBECTL_ARGS = dict(
+    kubeconfig=dict(type="path", default=DEFAULT_KUBECONFIG),
+    kubectl_path=dict(type="str", default="kubectl"),
+)
+
 
 def binary(module, name):
     """An absolute path as given; a bare name looked up in PATH and EXTRA_PATHS (fails the module if absent)."""
