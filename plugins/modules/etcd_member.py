@@ -19,6 +19,8 @@ description:
     an addition while a voting member is unhealthy, and the replacement of a healthy member, unless O(force=true).
   - A member added with O(promote=false) must then be started with C(initial-cluster-state=existing) and the
     returned RV(initial_cluster); a second call with O(promote=true) promotes it.
+  - etcd refuses a membership change for about 5 seconds after a member connects (C(unhealthy cluster));
+    the module retries that answer for up to 30 seconds, independently of O(wait_timeout).
 author:
   - quorum.k8s developers (@quorum-k8s)
 extends_documentation_fragment:

@@ -24,6 +24,9 @@ from ansible_collections.quorum.k8s.plugins.module_utils._etcd.errors import (
     EtcdTLSError,
 )
 
+# Seconds to retry etcd's 'unhealthy cluster' answer (it clears 5 s after every voter is connected).
+UNHEALTHY_RETRY = 30
+
 
 def health_map(client, members, timeout=None):
     """Probe every member; returns ({id: bool}, {id: reason})."""
@@ -127,8 +130,12 @@ class MemberManager:
         return members + [new], new
 
     def _retry_unhealthy(self, call, *args, **kwargs):
-        """etcd answers 'unhealthy cluster' until every voter has been connected for 5 s: retry, bounded."""
-        deadline = self.clock() + min(self.wait_timeout, 60)
+        """etcd answers 'unhealthy cluster' until every voter has been connected for 5 s: retry, bounded.
+
+        The bound is its own (not wait_timeout, which is about the learner): a cluster that just started
+        or just gained a member refuses for a few seconds, however short the learner wait is.
+        """
+        deadline = self.clock() + UNHEALTHY_RETRY
         while True:
             try:
                 return call(*args, **kwargs)
