@@ -39,6 +39,12 @@ TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
         [("fe", 2), ("cp", 3), ("worker", 1), ("meta", 1)],
         "2 frontends, 3 control planes (stacked etcd), 1 worker, 1 meta-worker",
     ),
+    # Day 2 (molecule/lifecycle): the scenario's inventories use a subset and grow and shrink within it.
+    "lifecycle": (
+        "stacked",
+        [("fe", 3), ("cp", 5), ("worker", 2)],
+        "3 frontends, 5 control planes, 2 workers: room for scale.yml and remove_node.yml",
+    ),
     "external": (
         "external",
         [("fe", 2), ("etcd", 3), ("cp", 3), ("worker", 1), ("meta", 1)],
@@ -52,7 +58,7 @@ BACKENDS = ("qemu", "nspawn")
 # Kubernetes clusters run on systemd-nspawn nodes by default: under software emulation two
 # control planes could not keep etcd steady on 2 host cores (docs/cluster.md). The other
 # topologies keep QEMU VMs, on which their scenarios were proven.
-NSPAWN_TOPOLOGIES = ("minimal", "stacked", "external")
+NSPAWN_TOPOLOGIES = ("minimal", "stacked", "lifecycle", "external")
 
 
 def backend(topology: str, env: dict[str, str] | None = None) -> str:

@@ -9,6 +9,8 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.quorum.k8s.plugins.module_utils._removal import removal_plan
+
 
 def _items(nodes):
     if isinstance(nodes, dict):
@@ -83,6 +85,13 @@ def cluster_pod_routes_present(route_table, pod_cidr):
     return sorted(out, key=lambda r: r["dst"])
 
 
+def cluster_removal_plan(nodes, names, groups, etcd_members, etcd_group):
+    """What remove_node.yml removes where, and why it must not (module_utils/_removal.py)."""
+    if not isinstance(groups, dict) or not isinstance(etcd_members, list):
+        raise AnsibleFilterError("cluster_removal_plan expects groups (a dict) and etcd_info's members (a list)")
+    return removal_plan(list(names), groups, _items(nodes), etcd_members, etcd_group)
+
+
 class FilterModule:
     """quorum.k8s cluster filters."""
 
@@ -91,4 +100,5 @@ class FilterModule:
             "cluster_node_summary": cluster_node_summary,
             "cluster_pod_routes": cluster_pod_routes,
             "cluster_pod_routes_present": cluster_pod_routes_present,
+            "cluster_removal_plan": cluster_removal_plan,
         }

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: quorum.k8s developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The external etcd members of an inventory group: names, addresses, URLs, --initial-cluster."""
+"""The etcd members of an inventory: names, addresses, URLs, --initial-cluster, how a client reaches them."""
 
 from __future__ import annotations
 
@@ -48,9 +48,40 @@ def etcd_initial_cluster(members):
     return ",".join("%s=%s" % (m["name"], m["peer_url"]) for m in members)
 
 
+# Client TLS on the member hosts: kubeadm's fixed paths (stacked), the etcd role's (external).
+CLIENT_TLS = {
+    "stacked": {
+        "ca_cert": "/etc/kubernetes/pki/etcd/ca.crt",
+        "client_cert": "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+        "client_key": "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+    },
+    "external": {
+        "ca_cert": "/etc/etcd/pki/ca.crt",
+        "client_cert": "/etc/etcd/pki/client.crt",
+        "client_key": "/etc/etcd/pki/client.key",
+    },
+}
+
+
+def etcd_access(groups, hostvars, topology, leaving=()):
+    """Where etcd runs and how a client on one of its hosts reaches it.
+
+    hosts: the member hosts (control_plane when stacked, etcd when external) minus ``leaving``;
+    endpoints: their client URLs; ca_cert, client_cert, client_key: the client TLS files on them.
+    """
+    if topology not in CLIENT_TLS:
+        raise AnsibleFilterError("etcd_access: topology %r is not one of %s" % (topology, ", ".join(sorted(CLIENT_TLS))))
+    group = "etcd" if topology == "external" else "control_plane"
+    hosts = [h for h in (groups.get(group) or []) if h not in (leaving or ())]
+    out = {"hosts": hosts, "endpoints": [m["client_url"] for m in etcd_cluster_members(hosts, hostvars)]}
+    out.update(CLIENT_TLS[topology])
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
             "etcd_cluster_members": etcd_cluster_members,
             "etcd_initial_cluster": etcd_initial_cluster,
+            "etcd_access": etcd_access,
         }

@@ -22,6 +22,20 @@ def kubeadm_leader(hosts, states):
         raise AnsibleFilterError("kubeadm_leader: %s" % exc)
 
 
+# The group roles/control_plane/tasks/state.yml puts the chosen leader in (a member control plane).
+API_GROUP = "quorum_api"
+
+
+def api_host(groups):
+    """The control plane to run kubectl and kubeadm on: the leader state.yml chose, else the first one."""
+    if not isinstance(groups, dict):
+        raise AnsibleFilterError("api_host expects the 'groups' magic variable as input")
+    hosts = list(groups.get(API_GROUP) or groups.get("control_plane") or [])
+    if not hosts:
+        raise AnsibleFilterError("api_host: group control_plane is empty")
+    return hosts[0]
+
+
 class FilterModule:
     def filters(self):
-        return {"kubeadm_leader": kubeadm_leader}
+        return {"kubeadm_leader": kubeadm_leader, "api_host": api_host}

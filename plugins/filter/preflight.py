@@ -24,11 +24,11 @@ def _plain_hostvars(groups, hostvars):
     return plain
 
 
-def preflight_report(groups, hostvars):
-    """Return {'ok', 'errors', 'warnings', 'message'} for the whole inventory."""
+def preflight_report(groups, hostvars, remove=None):
+    """Return {'ok', 'errors', 'warnings', 'message'} for the whole inventory (and a removal)."""
     if not isinstance(groups, dict):
         raise AnsibleFilterError("preflight_report expects the 'groups' magic variable as input")
-    result = check_inventory(groups, _plain_hostvars(groups, hostvars))
+    result = check_inventory(groups, _plain_hostvars(groups, hostvars), remove=remove)
     result["message"] = format_report(result)
     return result
 

@@ -131,8 +131,9 @@ def check_groups(groups, values, report):
     if not control_planes:
         report.error("group control_plane: empty; at least one control plane is needed (3 for HA)")
     elif len(control_planes) % 2 == 0:
-        report.error("group control_plane: %d hosts; use an odd number (1, 3, 5) so etcd and leader election keep a majority"
-                     % len(control_planes))
+        # A warning, not a fault: replacing a dead member goes through an even count (remove, then add).
+        report.warn("group control_plane: %d hosts tolerate no more failures than %d; use an odd number (1, 3, 5)"
+                    % (len(control_planes), len(control_planes) - 1))
     elif len(control_planes) == 1:
         report.warn("group control_plane: 1 host: the cluster works but is not highly available")
 
@@ -142,7 +143,8 @@ def check_groups(groups, values, report):
         if not etcd:
             report.error("group etcd: empty, but quorum_etcd_topology is external; add an odd number of etcd hosts")
         elif len(etcd) % 2 == 0:
-            report.error("group etcd: %d hosts; use an odd number (1, 3, 5) to keep a quorum" % len(etcd))
+            report.warn("group etcd: %d hosts tolerate no more failures than %d; use an odd number (1, 3, 5)"
+                        % (len(etcd), len(etcd) - 1))
         elif len(etcd) == 1:
             report.warn("group etcd: 1 host: etcd is not highly available")
     elif etcd:
@@ -266,11 +268,55 @@ def check_unknown(hostvars, report):
         report.warn("variable %s (on %s): not part of the inventory contract; a typo?" % (name, shown))
 
 
-def check_inventory(groups, hostvars):
+def removal_names(value):
+    """remove_node as given on the command line ("a,b") or as a list; stripped, no empties."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def check_removal(groups, values, names, report):
+    """What remove_node.yml may take away in one run, read from the inventory alone.
+
+    The members left must keep a majority of today's (so 5 -> 3 and 3 -> 2 pass, 3 -> 1 does not),
+    and at least one control plane and one frontend stay. The live health of etcd is checked by
+    the playbook before anything changes; this is the part the inventory decides.
+    """
+    if not names:
+        report.error("remove_node: no host named; pass -e remove_node=NAME[,NAME]")
+        return
+    cluster_hosts = set(h for g in GROUPS for h in _group(groups, g))
+    for name in names:
+        if name not in cluster_hosts:
+            report.error("remove_node: host %s is not in the inventory's %s groups" % (name, "/".join(GROUPS)))
+    for name in sorted(set(n for n in names if names.count(n) > 1)):
+        report.error("remove_node: host %s named twice" % name)
+    members = {"control_plane": _group(groups, "control_plane")}
+    if values.get("quorum_etcd_topology") == "external":
+        members["etcd"] = _group(groups, "etcd")
+    for group, hosts in sorted(members.items()):
+        leaving = [h for h in hosts if h in names]
+        left = len(hosts) - len(leaving)
+        if leaving and left == 0:
+            report.error("remove_node: %s would remove the last of group %s" % (", ".join(leaving), group))
+        elif leaving and left * 2 <= len(hosts):
+            report.error("remove_node: %s would leave %d of %d in group %s, no majority of today's members: "
+                         "remove fewer at once (at most %d)" % (", ".join(leaving), left, len(hosts), group,
+                                                              (len(hosts) - 1) // 2))
+    frontends = _group(groups, "frontend")
+    leaving = [h for h in frontends if h in names]
+    if frontends and len(leaving) == len(frontends):
+        report.error("remove_node: %s would remove the last frontend; nothing would hold the API VIP"
+                     % ", ".join(leaving))
+
+
+def check_inventory(groups, hostvars, remove=None):
     """Run every rule; return {'ok', 'errors', 'warnings'}.
 
     groups: group name -> list of host names (Ansible's ``groups``).
     hostvars: host name -> dict of that host's variables.
+    remove: the hosts remove_node.yml is asked to remove (None: not a removal).
     """
     report = Report()
     values = cluster_values(groups, hostvars, report)
@@ -278,7 +324,12 @@ def check_inventory(groups, hostvars):
     check_addresses(groups, hostvars, values, report)
     check_values(values, report)
     check_unknown(hostvars, report)
-    return report.as_dict()
+    result = {}
+    if remove is not None:
+        result["remove"] = removal_names(remove)
+        check_removal(groups, values, result["remove"], report)
+    result.update(report.as_dict())
+    return result
 
 
 def format_report(result):

@@ -14,6 +14,7 @@ EXPECTED_COUNTS = {
     "frontend3": {"frontend": 3, "control_plane": 2},
     "etcd": {"etcd": 3, "etcd_spare": 1},
     "stacked": {"frontend": 2, "control_plane": 3, "worker": 1, "meta_worker": 1},
+    "lifecycle": {"frontend": 3, "control_plane": 5, "worker": 2},
     "external": {"frontend": 2, "etcd": 3, "control_plane": 3, "worker": 1, "meta_worker": 1},
 }
 

@@ -76,4 +76,5 @@ def test_bad_input_is_a_filter_error(call):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"cluster_node_summary", "cluster_pod_routes", "cluster_pod_routes_present"}
+    assert set(FilterModule().filters()) == {"cluster_node_summary", "cluster_pod_routes", "cluster_pod_routes_present",
+                                             "cluster_removal_plan"}
