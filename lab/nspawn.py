@@ -43,6 +43,10 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 
 # The values kubelet writes at start when they differ (pkg/kubelet/cm setupKernelTunables).
 KUBELET_HOST_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1"}
+# Raised, never lowered: the nodes' systemd, containerd and kubelet all take inotify instances from
+# the host's per-user limit (128 by default); at 10 nodes a joining kubelet failed to start
+# cAdvisor ("inotify_init: too many open files") and exited in a loop.
+HOST_SYSCTL_MINIMUMS = {"fs/inotify/max_user_instances": 8192, "fs/inotify/max_user_watches": 524288}
 
 # Inventory variables of nodes that are containers (lab/inventory.py).
 INVENTORY_VARS: dict[str, Any] = {
@@ -292,6 +296,13 @@ def set_host_sysctls(state: dict[str, Any]) -> None:
             saved.setdefault(key, old)
             path.write_text(value)
             log(f"host sysctl {key.replace('/', '.')} {old} -> {value} (restored by 'lab down')")
+    for key, minimum in HOST_SYSCTL_MINIMUMS.items():
+        path = Path("/proc/sys") / key
+        old = path.read_text().strip()
+        if int(old) < minimum:
+            saved.setdefault(key, old)
+            path.write_text(str(minimum))
+            log(f"host sysctl {key.replace('/', '.')} {old} -> {minimum} (restored by 'lab down')")
 
 
 def restore_host_sysctls(state: dict[str, Any] | None) -> None:

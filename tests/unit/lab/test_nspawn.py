@@ -113,20 +113,26 @@ def test_payload_is_the_child_of_nspawn():
 
 def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
     proc = tmp_path / "proc/sys"
-    for key, value in {"vm/overcommit_memory": "0", "kernel/panic": "1", "kernel/panic_on_oops": "1"}.items():
+    for key, value in {"vm/overcommit_memory": "0", "kernel/panic": "1", "kernel/panic_on_oops": "1",
+                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000"}.items():
         (proc / key).parent.mkdir(parents=True, exist_ok=True)
         (proc / key).write_text(value + "\n")
     real_path = nspawn.Path
     monkeypatch.setattr(nspawn, "Path", lambda p, *rest: real_path(str(p).replace("/proc/sys", str(proc), 1), *rest))
     state = {}
     nspawn.set_host_sysctls(state)
-    assert state["host_sysctls"] == {"vm/overcommit_memory": "0", "kernel/panic": "1"}
+    # inotify limits are raised, never lowered
+    assert state["host_sysctls"] == {"vm/overcommit_memory": "0", "kernel/panic": "1",
+                                     "fs/inotify/max_user_instances": "128"}
     assert (proc / "kernel/panic").read_text() == "10"
+    assert (proc / "fs/inotify/max_user_instances").read_text() == "8192"
+    assert (proc / "fs/inotify/max_user_watches").read_text().strip() == "1000000"
     nspawn.set_host_sysctls(state)  # a second call keeps the first old values
     assert state["host_sysctls"]["kernel/panic"] == "1"
     nspawn.restore_host_sysctls(state)
     assert (proc / "vm/overcommit_memory").read_text() == "0"
     assert (proc / "kernel/panic").read_text() == "1"
+    assert (proc / "fs/inotify/max_user_instances").read_text() == "128"
 
 
 def test_inventory_of_container_nodes_keeps_upstream_timings():
