@@ -29,18 +29,18 @@ def groups(inv):
     return inv["all"]["children"]
 
 
-def run_preflight(tmp_path, inv):
+def run_preflight(tmp_path, inv, *args, playbook=PLAYBOOK):
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inv))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(path), PLAYBOOK], cwd=REPO, env=env,
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(path), *args, playbook], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def even_control_planes(inv):
-    groups(inv)["control_plane"]["hosts"].pop("cp3")
-    return ["group control_plane: 2 hosts"]
+def no_control_plane(inv):
+    groups(inv)["control_plane"]["hosts"] = {}
+    return ["group control_plane: empty"]
 
 
 def external_without_etcd(inv):
@@ -119,11 +119,11 @@ def missing_vault(inv):
 
 
 def many_at_once(inv):
-    return (even_control_planes(inv) + vip_outside(inv) + bad_cluster_name(inv) + worker_and_meta(inv)
+    return (no_control_plane(inv) + vip_outside(inv) + bad_cluster_name(inv) + worker_and_meta(inv)
             + overlapping_networks(inv))
 
 
-BROKEN = [even_control_planes, external_without_etcd, stacked_with_etcd, no_frontend, vip_outside, vip_is_host,
+BROKEN = [no_control_plane, external_without_etcd, stacked_with_etcd, no_frontend, vip_outside, vip_is_host,
           bad_port, colocated_same_port, duplicate_address, host_outside, overlapping_networks, bad_cluster_name,
           bad_version, old_version, worker_and_meta, missing_vault, many_at_once]
 
@@ -166,3 +166,27 @@ def test_another_pinned_version_is_a_warning_not_a_fault(tmp_path):
     rc, out = run_preflight(tmp_path, inv)
     assert rc == 0, out
     assert "quorum_kubernetes_version: 1.35.0 is not the version" in out, out
+
+
+def test_limit_does_not_skip_the_preflight_of_a_playbook_that_changes_hosts(tmp_path):
+    """reset.yml --limit one worker: the preflight still runs (on the controller) and stops the run."""
+    inv = base()
+    expected = no_frontend(inv)
+    rc, out = run_preflight(tmp_path, inv, "--limit", "w1", "-e", "reset_confirm=x",
+                            playbook=os.path.join(REPO, "playbooks", "reset.yml"))
+    assert rc != 0
+    assert all(e in out for e in expected), out
+    assert "Refuse without the cluster" not in out  # stopped before the first task on a host
+    assert "UNREACHABLE" not in out
+
+
+@pytest.mark.parametrize("remove,reason", [
+    ("cp1,cp2", "would leave 1 of 3 in group control_plane"),
+    ("nope", "host nope is not in the inventory"),
+    ("fe1,fe2", "would remove the last frontend"),
+])
+def test_remove_node_refuses_before_any_host_is_contacted(tmp_path, remove, reason):
+    rc, out = run_preflight(tmp_path, base(), "-e", "remove_node=" + remove,
+                            playbook=os.path.join(REPO, "playbooks", "remove_node.yml"))
+    assert rc != 0 and reason in out, out
+    assert "UNREACHABLE" not in out  # the example inventory's hosts do not exist: none was tried

@@ -35,3 +35,15 @@ def test_duplicate_names_and_bad_input_fail():
         etcd_cluster_members(["a", "b"], hv)
     with pytest.raises(AnsibleFilterError):
         etcd_cluster_members("a", hv)
+
+
+def test_etcd_access_stacked_and_external():
+    from ansible_collections.quorum.k8s.plugins.filter.etcd import etcd_access
+    groups = {"control_plane": ["etcd-1", "etcd-2"], "etcd": ["etcd-3", "etcd-4"]}
+    stacked = etcd_access(groups, HOSTVARS, "stacked", leaving=["etcd-1"])
+    assert stacked["hosts"] == ["etcd-2"] and stacked["endpoints"] == ["https://10.0.0.32:2379"]
+    assert stacked["client_cert"] == "/etc/kubernetes/pki/etcd/healthcheck-client.crt"
+    external = etcd_access(groups, HOSTVARS, "external")
+    assert external["hosts"] == ["etcd-3", "etcd-4"] and external["ca_cert"] == "/etc/etcd/pki/ca.crt"
+    with pytest.raises(AnsibleFilterError, match="topology 'other'"):
+        etcd_access(groups, HOSTVARS, "other")

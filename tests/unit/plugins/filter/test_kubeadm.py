@@ -24,3 +24,11 @@ def test_no_member_needs_init():
 def test_errors(states):
     with pytest.raises(AnsibleFilterError, match="kubeadm_leader"):
         leader(["cp1"], states)
+
+
+def test_api_host_is_the_recorded_leader_else_the_first_control_plane():
+    api_host = FilterModule().filters()["api_host"]
+    assert api_host({"control_plane": ["cp1", "cp2"], "quorum_api": ["cp2"]}) == "cp2"
+    assert api_host({"control_plane": ["cp1", "cp2"]}) == "cp1"
+    with pytest.raises(AnsibleFilterError, match="control_plane is empty"):
+        api_host({"control_plane": []})
