@@ -2,11 +2,12 @@
 #   make cluster                boot the lab's stacked topology, run site.yml, write an admin kubeconfig
 #   make cluster-stacked        the Molecule scenario cluster_stacked (9 min measured; test-e2e)
 #   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 nodes (11.5 min; test-e2e)
+#   make cluster-lifecycle      the Molecule scenario lifecycle: scale.yml, remove_node.yml, reset.yml (test-e2e)
 # Both need the Kubernetes artifacts (make artifacts) and run on systemd-nspawn nodes (docs/lab.md).
 CLUSTER_TOPOLOGY ?= stacked
 CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
 
-.PHONY: cluster cluster-stacked cluster-external
+.PHONY: cluster cluster-stacked cluster-external cluster-lifecycle
 
 cluster: venv
 	lab/lab up $(CLUSTER_TOPOLOGY)
@@ -27,3 +28,8 @@ cluster-external: venv artifacts
 	scripts/molecule.sh cluster_external
 
 E2E_TARGETS += cluster-external
+
+cluster-lifecycle: venv artifacts
+	scripts/molecule.sh lifecycle
+
+E2E_TARGETS += cluster-lifecycle
