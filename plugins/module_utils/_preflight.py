@@ -301,9 +301,9 @@ def check_removal(groups, values, names, report):
         if leaving and left == 0:
             report.error("remove_node: %s would remove the last of group %s" % (", ".join(leaving), group))
         elif leaving and left * 2 <= len(hosts):
+            at_most = (len(hosts) - 1) // 2
             report.error("remove_node: %s would leave %d of %d in group %s, no majority of today's members: "
-                         "remove fewer at once (at most %d)" % (", ".join(leaving), left, len(hosts), group,
-                                                              (len(hosts) - 1) // 2))
+                         "remove fewer at once (at most %d)" % (", ".join(leaving), left, len(hosts), group, at_most))
     frontends = _group(groups, "frontend")
     leaving = [h for h in frontends if h in names]
     if frontends and len(leaving) == len(frontends):

@@ -48,8 +48,8 @@ def removal_plan(names, groups, nodes, etcd_members, etcd_group):
     healthy = [m for m in voters if m.get("healthy")]
     if plan["etcd_members"] and len(healthy) * 2 <= len(voters):
         sick = sorted(m.get("name") or m.get("id", "?") for m in voters if not m.get("healthy"))
+        facts = (", ".join(plan["etcd_members"]), len(healthy), len(voters), ", ".join(sick) or "none")
         plan["errors"].append(
             "remove_node: removing %s would leave etcd %d healthy of %d voting members (unhealthy: %s), no quorum; "
-            "repair or remove the unhealthy members first" % (", ".join(plan["etcd_members"]), len(healthy),
-                                                             len(voters), ", ".join(sick) or "none"))
+            "repair or remove the unhealthy members first" % facts)
     return plan

@@ -19,7 +19,7 @@ def main(argv):
         inv = yaml.safe_load(handle)
     wanted = dict((g, []) for g in CONTRACT)
     for spec in specs:
-        group, _, hosts = spec.partition("=")
+        group, dummy, hosts = spec.partition("=")
         if group not in wanted:
             raise SystemExit("unknown group %r (use %s)" % (group, ", ".join(CONTRACT)))
         wanted[group] = [h for h in hosts.split(",") if h]

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Remove kube-proxy's chains (KUBE-*) and the CNI plugins' (CNI-*) from every table of iptables and
 # ip6tables: first the rules elsewhere that jump to them, then the chains themselves (flushed, then
 # deleted). Nothing else is touched. Prints "yes" when something was removed, else "no".

@@ -18,8 +18,9 @@ NODES = [node("cp1"), node("cp2"), node("cp3"), node("w1"), node("w2", ready=Fal
 MEMBERS = [member("cp1"), member("cp2"), member("cp3")]
 
 
-def plan(names, nodes=NODES, members=MEMBERS):
-    return removal_plan(names, GROUPS, nodes, members, "control_plane")
+def plan(names, nodes=None, members=None):
+    return removal_plan(names, GROUPS, NODES if nodes is None else nodes, MEMBERS if members is None else members,
+                        "control_plane")
 
 
 def test_control_plane_is_drained_and_its_member_removed():
