@@ -178,6 +178,14 @@ options:
     description: Delete this cluster's AppRole roles of hosts that are not in O(hosts).
     type: bool
     default: false
+  state:
+    description:
+      - V(present) ensures the layout. V(absent) deletes this cluster's layout - its AppRole roles, its policies, its KV
+        mount and its PKI mounts with their CAs and secrets - and reads only O(prefix) and O(cluster); the AppRole
+        auth method, shared by every cluster of the prefix, stays. Used by playbooks/reset.yml with C(reset_vault=true).
+    type: str
+    choices: [present, absent]
+    default: present
 notes:
   - Existing CAs are never replaced; a mount of another type at a path of the layout is an error.
   - In check mode nothing is written; the changes that would be made are returned.
@@ -200,55 +208,62 @@ EXAMPLES = r"""
     prune: true
   delegate_to: localhost
   run_once: true
+
+- name: Delete a cluster's layout (its CAs and secrets go with it)
+  quorum.k8s.vault_layout:
+    cluster: prod-1
+    state: absent
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
 changes:
-  description: What was (or, in check mode, would be) created or updated; never a secret value.
+  description: What was (or, in check mode, would be) created, updated or, with O(state=absent), deleted; never a secret value.
   returned: always
   type: list
   elements: dict
   sample: [{"action": "mount", "path": "quorum/prod1/kv", "detail": "kv"}]
 kv_mount:
   description: Path of the KV version 2 mount.
-  returned: success
+  returned: with O(state=present)
   type: str
   sample: quorum/prod1/kv
 pki_mounts:
   description: Paths of the PKI mounts by name.
-  returned: success
+  returned: with O(state=present)
   type: dict
   sample: {"etcd-pki": "quorum/prod1/etcd-pki"}
 approle_mount:
   description: Path of the AppRole auth method, without C(auth/).
-  returned: success
+  returned: with O(state=present)
   type: str
   sample: quorum-nodes
 roles:
   description: AppRole role name of each host.
-  returned: success
+  returned: with O(state=present)
   type: dict
   sample: {"cp1": "prod1--cp1"}
 policies:
   description: Names of the policies of the cluster.
-  returned: success
+  returned: with O(state=present)
   type: list
   elements: str
 removed_roles:
   description: AppRole roles deleted by O(prune).
-  returned: success
+  returned: with O(state=present)
   type: list
   elements: str
 stored_ca_keys:
   description: KV paths where exported CA keys were stored during this run.
-  returned: success
+  returned: with O(state=present)
   type: list
   elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.quorum.k8s.plugins.module_utils._vault.bootstrap import run
+from ansible_collections.quorum.k8s.plugins.module_utils._vault.bootstrap import remove, run
 from ansible_collections.quorum.k8s.plugins.module_utils._vault.client import (
     CONNECTION_REQUIRED_IF,
     VaultClient,
@@ -298,11 +313,15 @@ def main():
         )),
         orchestrator_role=dict(type="bool", default=True),
         prune=dict(type="bool", default=False),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, required_if=CONNECTION_REQUIRED_IF, supports_check_mode=True)
     try:
         client = VaultClient.from_params(module.params)
-        result = run(client, module.params, check_mode=module.check_mode)
+        if module.params["state"] == "absent":
+            result = remove(client, module.params["prefix"], module.params["cluster"], check_mode=module.check_mode)
+        else:
+            result = run(client, module.params, check_mode=module.check_mode)
     except VaultDependencyError as exc:
         module.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback)
     except VaultError as exc:

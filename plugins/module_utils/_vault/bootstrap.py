@@ -253,6 +253,27 @@ class Bootstrap(object):
         return removed
 
 
+def remove(client, prefix, cluster, check_mode=False):
+    """Delete one cluster's layout: its AppRole roles, policies, KV and PKI mounts (CAs and secrets with them).
+
+    The AppRole auth method is shared by every cluster of the prefix and stays. A second call changes nothing.
+    """
+    layout = Layout(prefix, cluster)
+    boot = Bootstrap(client, layout, check_mode)
+    auths = client.read("sys/auth") or {}
+    if (auths.get("data") or auths).get(layout.approle + "/") is not None:
+        boot.prune_approle_roles(keep=())
+    for name in client.list("sys/policies/acl"):
+        if name.startswith(layout.policy_prefix) and boot._change("delete policy", "sys/policies/acl/" + name):
+            client.delete("sys/policies/acl/" + name)
+    mounts = client.read("sys/mounts") or {}
+    mounts = mounts.get("data") or mounts
+    for path in [layout.kv] + [layout.pki(n) for n in PKI_MOUNTS]:
+        if path + "/" in mounts and boot._change("unmount", path):
+            client.delete("sys/mounts/" + path)
+    return dict(changed=bool(boot.changes), changes=boot.changes)
+
+
 def _pki_role_params(role, key_type, key_bits):
     params = {
         "ttl": seconds(role.get("ttl") or "8760h", "pki role ttl"),

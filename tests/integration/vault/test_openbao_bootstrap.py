@@ -6,7 +6,7 @@ import os
 import hvac
 import pytest
 
-from vault_helpers import REPO, recap, run_playbook, write_inventory
+from vault_helpers import REPO, playbook_file, recap, run_playbook, write_inventory
 
 BOOTSTRAP = os.path.join(REPO, "playbooks", "vault_bootstrap.yml")
 CLUSTER = "it"
@@ -175,3 +175,34 @@ def test_kubeconfig_as_the_orchestrator_through_approle(bootstrap_runs, openbao,
     text = target.read_text()
     assert "client-key-data" in text and "https://10.1.0.100:6443" in text
     assert secret_id not in out
+
+
+def test_state_absent_deletes_one_clusters_layout_and_nothing_else(openbao, root, tmp_path):
+    """What reset.yml -e reset_vault=true does: a second cluster "gone" is bootstrapped, then deleted."""
+    inv = write_inventory(tmp_path / "hosts.yml", openbao, "gone")
+    run_playbook(openbao, inv, BOOTSTRAP)
+    assert "quorum/gone/kv/" in root.sys.list_mounted_secrets_engines()["data"]
+    delete = playbook_file(tmp_path, "delete.yml", """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/quorum.k8s.vault: "{{ lookup('quorum.k8s.vault_connection') }}"
+  tasks:
+    - quorum.k8s.vault_layout:
+        cluster: gone
+        state: absent
+""")
+    check = run_playbook(openbao, inv, delete, "--check")[1]
+    assert recap(check)["localhost"]["changed"] == 1
+    assert "quorum/gone/kv/" in root.sys.list_mounted_secrets_engines()["data"]
+    out = run_playbook(openbao, inv, delete)[1]
+    assert recap(out)["localhost"]["changed"] == 1
+    mounts = root.sys.list_mounted_secrets_engines()["data"]
+    assert not [m for m in mounts if m.startswith("quorum/gone/")]
+    assert "quorum/%s/kv/" % CLUSTER in mounts  # the other cluster keeps its layout
+    roles = root.list("auth/quorum-nodes/role")["data"]["keys"]
+    assert not [r for r in roles if r.startswith("gone--")] and "%s--w1" % CLUSTER in roles
+    policies = root.sys.list_acl_policies()["data"]["keys"]
+    assert not [p for p in policies if p.startswith("quorum-gone-")]
+    assert recap(run_playbook(openbao, inv, delete)[1])["localhost"]["changed"] == 0
