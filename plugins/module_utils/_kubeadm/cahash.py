@@ -5,78 +5,31 @@
 
 kubeadm pins the cluster CA by ``sha256:<hex>`` of the DER-encoded
 SubjectPublicKeyInfo of the CA certificate.  A few lines of DER walking reach that
-field, so nodes need neither python3-cryptography nor openssl.
+field (module_utils._x509), so nodes need neither python3-cryptography nor openssl.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import re
 
+from ansible_collections.quorum.k8s.plugins.module_utils import _x509
 from .errors import ParseError
-
-_PEM_RE = re.compile(
-    r"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
-)
-_SEQUENCE = 0x30
-_CONTEXT_0 = 0xA0
 
 
 def pem_certificates(text):
     """DER bytes of every certificate in a PEM text, in order."""
-    if isinstance(text, bytes):
-        text = text.decode("ascii", "replace")
-    out = []
-    for body in _PEM_RE.findall(text):
-        try:
-            out.append(base64.b64decode("".join(body.split()), validate=True))
-        except (binascii.Error, ValueError):
-            raise ParseError("a PEM certificate block is not valid base64")
-    if not out:
-        raise ParseError("no PEM certificate found")
-    return out
-
-
-def _read_tlv(data, pos):
-    """Return (tag, content_start, content_end) of the DER element at ``pos``."""
-    if pos + 2 > len(data):
-        raise ParseError("truncated DER element")
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise ParseError("unsupported DER length")
-        length = int.from_bytes(data[pos:pos + count], "big")
-        pos += count
-    end = pos + length
-    if end > len(data):
-        raise ParseError("DER element runs past the end")
-    return tag, pos, end
+    try:
+        return _x509.pem_certificates(text)
+    except _x509.X509Error as exc:
+        raise ParseError(str(exc))
 
 
 def spki_der(cert_der):
     """The DER SubjectPublicKeyInfo (header included) of a DER X.509 certificate."""
-    tag, start, end = _read_tlv(cert_der, 0)
-    if tag != _SEQUENCE:
-        raise ParseError("not a DER certificate")
-    tag, pos, tbs_end = _read_tlv(cert_der, start)
-    if tag != _SEQUENCE:
-        raise ParseError("certificate has no tbsCertificate")
-    tag, dummy, field_end = _read_tlv(cert_der, pos)
-    if tag == _CONTEXT_0:  # explicit version
-        pos = field_end
-    # serialNumber, signature, issuer, validity, subject
-    for dummy in range(5):
-        tag, dummy, field_end = _read_tlv(cert_der, pos)
-        pos = field_end
-    tag, dummy, field_end = _read_tlv(cert_der, pos)
-    if tag != _SEQUENCE or field_end > tbs_end:
-        raise ParseError("certificate has no subjectPublicKeyInfo")
-    return bytes(cert_der[pos:field_end])
+    try:
+        return _x509.spki_der(cert_der)
+    except _x509.X509Error as exc:
+        raise ParseError(str(exc))
 
 
 def discovery_hash(pem_text):
