@@ -13,14 +13,16 @@ import re
 
 from ansible_collections.quorum.k8s.plugins.module_utils import _x509
 
-# kubeadm's kubeconfigs embed the client certificate; kubelet.conf points at a file instead.
+# kubeadm's kubeconfigs embed the client certificate; kubelet.conf points at a file instead (the
+# kubelet's rotated certificate, read on its own).
 _KUBECONFIG_CERT_RE = re.compile(r"^\s*client-certificate-data:\s*(\S+)\s*$", re.MULTILINE)
+_KUBECONFIG_RE = re.compile(r"^kind:\s*Config\s*$", re.MULTILINE)
 
 
 def certificates_in(text):
-    """[(source, der)] of a file's text: its first PEM certificate, or a kubeconfig's client certificate."""
+    """[(source, der)] of a file's text: its first PEM certificate, or a kubeconfig's client certificates."""
     embedded = _KUBECONFIG_CERT_RE.findall(text)
-    if embedded:
+    if embedded or _KUBECONFIG_RE.search(text):
         out = []
         for value in embedded:
             try:

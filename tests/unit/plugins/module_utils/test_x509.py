@@ -61,6 +61,9 @@ def test_scan_files_and_kubeconfigs(tmp_path):
         "    client-certificate-data: %s\n    client-key-data: c2VjcmV0\n"
         % base64.b64encode(client.encode()).decode())
     (tmp_path / "broken.crt").write_text("not a certificate\n")
+    (tmp_path / "kubelet.conf").write_text(
+        "apiVersion: v1\nkind: Config\nusers:\n- name: default-auth\n  user:\n"
+        "    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n")
     certs, unreadable = _certfiles.scan([str(tmp_path / "*.crt"), str(tmp_path / "*.conf"),
                                          str(tmp_path / "missing-*.pem")], NOW)
     assert [c["subject"] for c in certs] == ["kube-apiserver", "kubernetes-admin", "kubernetes"]
