@@ -18,13 +18,15 @@ description:
     do about them is left to the play (report, fail or renew).
 author:
   - quorum.k8s developers (@quorum-k8s)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+  platform:
+    platforms: posix
 options:
   paths:
     description:
