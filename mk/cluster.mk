@@ -3,7 +3,8 @@
 #   make cluster-stacked        the Molecule scenario cluster_stacked (9 min measured; test-e2e)
 #   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 nodes (11.5 min; test-e2e)
 #   make cluster-lifecycle      the Molecule scenario lifecycle: scale.yml, remove_node.yml, reset.yml (test-e2e)
-#   make certs-recovery         the Molecule scenario certs_recovery: renewal, expiry, etcd backup and restore (test-e2e)
+#   make certs-recovery         the Molecule scenarios certs_recovery (renewal, expiry, stacked etcd backup and restore)
+#                               and certs_recovery_external (external etcd restore) (test-e2e)
 # Both need the Kubernetes artifacts (make artifacts) and run on systemd-nspawn nodes (docs/lab.md).
 CLUSTER_TOPOLOGY ?= stacked
 CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
@@ -37,5 +38,6 @@ E2E_TARGETS += cluster-lifecycle
 
 certs-recovery: venv artifacts
 	scripts/molecule.sh certs_recovery
+	scripts/molecule.sh certs_recovery_external
 
 E2E_TARGETS += certs-recovery
