@@ -29,6 +29,9 @@ TOOLS = (QEMU,)
 INVENTORY_VARS: dict[str, Any] = {
     "control_plane_etcd_heartbeat_interval_ms": 500,
     "control_plane_etcd_election_timeout_ms": 5000,
+    # external etcd members alone on their VMs: measured stable with 250/2500 (docs/etcd.md)
+    "etcd_heartbeat_interval": 250,
+    "etcd_election_timeout": 2500,
     # etcd logs a warning line per apply over 100 ms and per request over 300 ms: on these guests
     # that was 1.5 MB of JSON in 8 minutes on the first control plane, costing CPU it lacks.
     "control_plane_etcd_extra_args": {"warning-apply-duration": "2s", "warning-unary-request-duration": "5s"},

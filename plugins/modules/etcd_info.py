@@ -100,6 +100,9 @@ members:
     healthy:
       description: Its status answered, with a leader and no errors.
       type: bool
+    is_leader:
+      description: It is healthy and its status names itself as the leader.
+      type: bool
     reason:
       description: Why it is unhealthy (empty when healthy).
       type: str

@@ -28,14 +28,16 @@ from ansible_collections.quorum.k8s.plugins.module_utils._etcd.errors import (
 UNHEALTHY_RETRY = 30
 
 
+def probe_all(client, members, timeout=None):
+    """Probe every member; returns {id: client.member_health(...)}."""
+    return dict((m["id"], client.member_health(m, timeout=timeout)) for m in members)
+
+
 def health_map(client, members, timeout=None):
     """Probe every member; returns ({id: bool}, {id: reason})."""
-    health, reasons = {}, {}
-    for m in members:
-        probe = client.member_health(m, timeout=timeout)
-        health[m["id"]] = probe["healthy"]
-        if not probe["healthy"]:
-            reasons[m["id"]] = probe["reason"]
+    probes = probe_all(client, members, timeout)
+    health = dict((i, p["healthy"]) for i, p in probes.items())
+    reasons = dict((i, p["reason"]) for i, p in probes.items() if not p["healthy"])
     return health, reasons
 
 
@@ -48,12 +50,16 @@ def public(member):
 
 def cluster_info(client, health_timeout=None):
     cluster_id, members = client.member_list()
-    health, reasons = health_map(client, members, health_timeout)
+    probes = probe_all(client, members, health_timeout)
+    health = dict((i, p["healthy"]) for i, p in probes.items())
     out = []
     for m in members:
         entry = public(m)
         entry["healthy"] = health[m["id"]]
-        entry["reason"] = reasons.get(m["id"], "")
+        entry["reason"] = probes[m["id"]]["reason"]
+        # the member itself says it leads (its status names its own ID as the leader)
+        status = probes[m["id"]]["status"] or {}
+        entry["is_leader"] = entry["healthy"] and status.get("leader") == m["id"]
         out.append(entry)
     result = {"cluster_id": cluster_id, "members": out}
     result.update(q.summary(members, health))

@@ -5,7 +5,7 @@
 - a fake `lab/lab kill|start` prints what the real one prints; killing the holder makes the fake
   API server drop every connection for 3 s, then moves the VIP to the other frontend;
 - the fake API server on 127.0.0.1 speaks TLS and accepts the kubeconfig's client certificate;
-- a fake kubectl lists Ready nodes; a stand-in collection provides quorum.k8s.etcd_info.
+- a fake kubectl lists Ready nodes; a stand-in collection provides quorum.k8s.etcd_info (the last member leads).
 
 It proves the task files' wiring: includes, facts, kill -> measure -> restart -> healthy order,
 the probe's figures, the results file and the assertions.
@@ -167,7 +167,8 @@ esac
         "m = AnsibleModule(argument_spec=dict(endpoints=dict(type='list'), ca_cert=dict(), client_cert=dict(),\n"
         "                  client_key=dict(), wait_healthy=dict(type='int')))\n"
         "names = {'https://127.0.0.%d:2379' % (30 + i): 'etcd-%d' % i for i in (1, 2, 3)}\n"
-        "mem = [dict(name=names.get(e, 'cp-%d' % (i + 1)), healthy=True, is_learner=False) for i, e in enumerate(m.params['endpoints'])]\n"
+        "mem = [dict(name=names.get(e, 'cp-%d' % (i + 1)), healthy=True, is_learner=False,\n"
+        "            is_leader=i == len(m.params['endpoints']) - 1) for i, e in enumerate(m.params['endpoints'])]\n"
         "m.exit_json(changed=False, members=mem, voters=len(mem), healthy_voters=len(mem), learners=0, reachable=True)\n")
     inventory = {"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become_method": "su",

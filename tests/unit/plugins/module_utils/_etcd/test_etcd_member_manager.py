@@ -11,7 +11,7 @@ from ansible_collections.quorum.k8s.plugins.module_utils._etcd.errors import (
     EtcdQuorumError,
     EtcdTimeoutError,
 )
-from ansible_collections.quorum.k8s.plugins.module_utils._etcd.member import MemberManager
+from ansible_collections.quorum.k8s.plugins.module_utils._etcd.member import MemberManager, cluster_info
 
 
 class FakeCluster:
@@ -186,3 +186,19 @@ def test_name_clash_is_a_conflict():
     c = FakeCluster()
     with pytest.raises(EtcdConflictError, match="already used"):
         manager(c).present("e1", PEER4)
+
+
+def test_cluster_info_names_the_leader_only_when_it_says_so_itself():
+    cluster = FakeCluster()
+    cluster.dead.add("a1")
+
+    def health(member, timeout=None):
+        up = member["id"] not in cluster.dead
+        # followers report a2 as leader; the dead a1 answers nothing
+        return {"healthy": up, "reason": "" if up else "down", "status": {"leader": "a2"} if up else None}
+
+    cluster.member_health = health
+    info = cluster_info(cluster)
+    leaders = [m["name"] for m in info["members"] if m["is_leader"]]
+    assert leaders == ["e2"]
+    assert [m["reason"] for m in info["members"]] == ["down", "", ""]
