@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Just enough X.509 reading for nodes without python3-cryptography or openssl.
 
-A few lines of DER walking reach the fields the collection needs from a certificate:
-the validity, the subject and issuer common names, and the SubjectPublicKeyInfo.
+A few lines of DER walking reach the fields the collection needs from a certificate (the
+validity, the subject and issuer common names, the SubjectPublicKeyInfo) and from a certificate
+signing request (the subject's common name and organisations, the requested alternative names).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import ipaddress
 import re
 
 _PEM_RE = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
+)
+_PEM_CSR_RE = re.compile(
+    r"-----BEGIN CERTIFICATE REQUEST-----\s*(.+?)\s*-----END CERTIFICATE REQUEST-----", re.DOTALL
 )
 _SEQUENCE = 0x30
 _SET = 0x31
@@ -23,7 +28,13 @@ _OID = 0x06
 _UTC_TIME = 0x17
 _GENERALIZED_TIME = 0x18
 _CONTEXT_0 = 0xA0
+_OCTET_STRING = 0x04
 _COMMON_NAME = bytes([0x55, 0x04, 0x03])  # 2.5.4.3
+_ORGANIZATION = bytes([0x55, 0x04, 0x0A])  # 2.5.4.10
+_EXTENSION_REQUEST = bytes([0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E])  # 1.2.840.113549.1.9.14
+_SUBJECT_ALT_NAME = bytes([0x55, 0x1D, 0x11])  # 2.5.29.17
+_DNS_NAME = 0x82  # GeneralName [2] IMPLICIT IA5String
+_IP_ADDRESS = 0x87  # GeneralName [7] IMPLICIT OCTET STRING
 
 
 class X509Error(ValueError):
@@ -106,20 +117,27 @@ def _time(der, pos):
     return parsed.replace(tzinfo=datetime.timezone.utc), end
 
 
-def _common_name(der, start, end):
-    """The first common name of a Name (a SEQUENCE of SETs of SEQUENCE {OID, value}), or ''."""
-    tag, pos, name_end = _read_tlv(der, start)
+def _name_values(der, start, oid):
+    """Every value of attribute ``oid`` in the Name (a SEQUENCE of SETs of SEQUENCE {OID, value}) at ``start``."""
+    dummy, pos, name_end = _read_tlv(der, start)
+    values = []
     while pos < name_end:
         dummy, rdn_pos, rdn_end = _read_tlv(der, pos)
         while rdn_pos < rdn_end:
             dummy, atv_pos, atv_end = _read_tlv(der, rdn_pos)
             oid_tag, oid_start, oid_end = _read_tlv(der, atv_pos)
-            if oid_tag == _OID and bytes(der[oid_start:oid_end]) == _COMMON_NAME:
+            if oid_tag == _OID and bytes(der[oid_start:oid_end]) == oid:
                 dummy, value_start, value_end = _read_tlv(der, oid_end)
-                return bytes(der[value_start:value_end]).decode("utf-8", "replace")
+                values.append(bytes(der[value_start:value_end]).decode("utf-8", "replace"))
             rdn_pos = atv_end
         pos = rdn_end
-    return ""
+    return values
+
+
+def _common_name(der, start, end):
+    """The first common name of a Name, or ''."""
+    names = _name_values(der, start, _COMMON_NAME)
+    return names[0] if names else ""
 
 
 def certificate_summary(cert_der):
@@ -134,3 +152,86 @@ def certificate_summary(cert_der):
         "not_before": not_before,
         "not_after": not_after,
     }
+
+
+def pem_csr(text):
+    """DER bytes of the PEM certificate request in ``text``."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    match = _PEM_CSR_RE.search(text)
+    if not match:
+        raise X509Error("no PEM certificate request found")
+    try:
+        return base64.b64decode("".join(match.group(1).split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise X509Error("the PEM certificate request is not valid base64")
+
+
+def _alt_names(der, start, end):
+    """(dns_names, ip_addresses) of a GeneralNames SEQUENCE; other kinds of names are returned as 'other'."""
+    dns, ips, other = [], [], 0
+    tag, pos, names_end = _read_tlv(der, start)
+    if tag != _SEQUENCE:
+        raise X509Error("subjectAltName is not a sequence")
+    while pos < names_end:
+        tag, value_start, value_end = _read_tlv(der, pos)
+        value = bytes(der[value_start:value_end])
+        if tag == _DNS_NAME:
+            dns.append(value.decode("ascii", "replace"))
+        elif tag == _IP_ADDRESS and len(value) in (4, 16):
+            ips.append(str(ipaddress.ip_address(value)))
+        else:
+            other += 1
+        pos = value_end
+    return dns, ips, other
+
+
+def csr_summary(csr_der):
+    """dict(common_name, organizations, dns_names, ip_addresses, other_names) of a DER PKCS#10 request.
+
+    other_names counts alternative names that are neither DNS names nor IP addresses (e-mail, URI...).
+    The signature is not checked: the Kubernetes API server refuses a request whose signature is wrong.
+    """
+    tag, start, dummy = _read_tlv(csr_der, 0)
+    if tag != _SEQUENCE:
+        raise X509Error("not a DER certificate request")
+    tag, pos, info_end = _read_tlv(csr_der, start)
+    if tag != _SEQUENCE:
+        raise X509Error("certificate request has no certificationRequestInfo")
+    dummy, dummy2, pos = _read_tlv(csr_der, pos)  # version
+    subject = pos
+    dummy, dummy2, pos = _read_tlv(csr_der, pos)  # subject
+    dummy, dummy2, pos = _read_tlv(csr_der, pos)  # subjectPKInfo
+    out = {
+        "common_name": _common_name(csr_der, subject, pos),
+        "organizations": _name_values(csr_der, subject, _ORGANIZATION),
+        "dns_names": [],
+        "ip_addresses": [],
+        "other_names": 0,
+    }
+    if pos >= info_end:
+        return out
+    tag, attr_pos, attrs_end = _read_tlv(csr_der, pos)
+    if tag != _CONTEXT_0:
+        raise X509Error("certificate request attributes missing")
+    while attr_pos < attrs_end:
+        dummy, a_pos, a_end = _read_tlv(csr_der, attr_pos)
+        oid_tag, oid_start, oid_end = _read_tlv(csr_der, a_pos)
+        if oid_tag == _OID and bytes(csr_der[oid_start:oid_end]) == _EXTENSION_REQUEST:
+            dummy, set_pos, dummy2 = _read_tlv(csr_der, oid_end)  # SET OF
+            dummy, ext_pos, exts_end = _read_tlv(csr_der, set_pos)  # Extensions SEQUENCE
+            while ext_pos < exts_end:
+                dummy, f_pos, ext_end = _read_tlv(csr_der, ext_pos)
+                oid_tag, oid_start, f_pos = _read_tlv(csr_der, f_pos)
+                ext_oid = bytes(csr_der[oid_start:f_pos])
+                tag, v_start, v_end = _read_tlv(csr_der, f_pos)
+                if tag != _OCTET_STRING:  # the optional critical flag comes first
+                    tag, v_start, v_end = _read_tlv(csr_der, v_end)
+                if ext_oid == _SUBJECT_ALT_NAME:
+                    dns, ips, other = _alt_names(csr_der, v_start, v_end)
+                    out["dns_names"] += dns
+                    out["ip_addresses"] += ips
+                    out["other_names"] += other
+                ext_pos = ext_end
+        attr_pos = a_end
+    return out

@@ -79,3 +79,38 @@ def test_expired_certificates_have_negative_time_left(tmp_path):
     certs, dummy = _certfiles.scan([str(tmp_path / "*.crt")], NOW)
     assert certs[0]["seconds_left"] == -12 * 3600
     assert certs[0]["days_left"] == -0.5
+
+
+def make_csr(cn="system:node:w-1", orgs=("system:nodes",), dns=("w-1",), ips=("10.0.0.5",), emails=(), critical=False):
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs] + [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    names = ([x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+             + [x509.RFC822Name(e) for e in emails])
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs))
+    builder = builder.add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=critical)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("critical", [False, True])
+def test_csr_summary_reads_subject_and_alternative_names(critical):
+    pem = make_csr(dns=("w-1", "w-1.example"), ips=("10.0.0.5", "fd00::5"), emails=("a@b.c",), critical=critical)
+    summary = _x509.csr_summary(_x509.pem_csr(pem))
+    assert summary == {"common_name": "system:node:w-1", "organizations": ["system:nodes"],
+                       "dns_names": ["w-1", "w-1.example"], "ip_addresses": ["10.0.0.5", "fd00::5"], "other_names": 1}
+
+
+def test_csr_summary_without_extensions_and_two_organisations():
+    summary = _x509.csr_summary(_x509.pem_csr(make_csr(orgs=("system:nodes", "system:masters"), dns=(), ips=())))
+    assert summary["organizations"] == ["system:nodes", "system:masters"]
+    assert summary["dns_names"] == [] and summary["ip_addresses"] == []
+
+
+def test_pem_csr_refuses_other_text():
+    with pytest.raises(_x509.X509Error, match="no PEM certificate request"):
+        _x509.pem_csr(make_cert())
+    with pytest.raises(_x509.X509Error):
+        _x509.csr_summary(b"\x02\x01\x00")
