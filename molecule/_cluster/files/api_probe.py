@@ -11,7 +11,7 @@ into the TLS context and deleted at once.
             each bounded by --timeout, with one retry; one JSON line per request in F until S exists
   summary   --probe F --since T [--until U]        figures of the requests started in [T, U]
   write     --kubeconfig K --name N                create a ConfigMap through the VIP (retried until
-            --deadline), then delete it; JSON {ok, seconds, attempts, status}
+            --deadline), then delete it; JSON {ok, seconds, attempts, status, error, first_attempt}
   mark                                             print {"t": now}
 
 All times are the controller's wall clock (time.time()), the clock `lab/lab kill` reports in.
@@ -223,10 +223,12 @@ def cmd_write(args):
                        "metadata": {"name": args.name, "labels": {"quorum.k8s/purpose": "failover-check"}},
                        "data": {"written": str(time.time())}})
     t0 = time.time()
-    attempts, ok, status, error = 0, False, None, None
+    attempts, ok, status, error, first = 0, False, None, None, None
     while True:
         attempts += 1
         ok, status, error = attempt(ctx, host, port, "POST", path, args.timeout, body=body)
+        if first is None:
+            first = {"status": status, "error": error, "seconds": round(time.time() - t0, 2)}
         if ok or status == 409 and attempts > 1:  # 409 after a retry: an earlier attempt was stored
             ok = True
             break
@@ -236,7 +238,8 @@ def cmd_write(args):
     seconds = round(time.time() - t0, 2)
     if ok:  # best effort: leave nothing behind
         attempt(ctx, host, port, "DELETE", "%s/%s" % (path, args.name), args.timeout)
-    print(json.dumps({"ok": ok, "seconds": seconds, "attempts": attempts, "status": status, "error": error}))
+    print(json.dumps({"ok": ok, "seconds": seconds, "attempts": attempts, "status": status, "error": error,
+                      "first_attempt": first}))
     return 0 if ok else 1
 
 
