@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) quorum.k8s developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Approve a kubelet's serving-certificate request only when it matches its Node; deny the others.
