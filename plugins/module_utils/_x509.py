@@ -75,14 +75,20 @@ def _read_tlv(data, pos):
     return tag, pos, end
 
 
+def _signed_part(der, kind, part):
+    """(start, end) of the contents of the signed part (a SEQUENCE) of a signed DER object."""
+    tag, start, dummy = _read_tlv(der, 0)
+    if tag != _SEQUENCE:
+        raise X509Error("not a DER %s" % kind)
+    tag, pos, end = _read_tlv(der, start)
+    if tag != _SEQUENCE:
+        raise X509Error("%s has no %s" % (kind, part))
+    return pos, end
+
+
 def _tbs_fields(cert_der):
     """(start, end) of serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo."""
-    tag, start, dummy = _read_tlv(cert_der, 0)
-    if tag != _SEQUENCE:
-        raise X509Error("not a DER certificate")
-    tag, pos, tbs_end = _read_tlv(cert_der, start)
-    if tag != _SEQUENCE:
-        raise X509Error("certificate has no tbsCertificate")
+    pos, tbs_end = _signed_part(cert_der, "certificate", "tbsCertificate")
     tag, dummy, field_end = _read_tlv(cert_der, pos)
     if tag == _CONTEXT_0:  # explicit version
         pos = field_end
@@ -192,12 +198,7 @@ def csr_summary(csr_der):
     other_names counts alternative names that are neither DNS names nor IP addresses (e-mail, URI...).
     The signature is not checked: the Kubernetes API server refuses a request whose signature is wrong.
     """
-    tag, start, dummy = _read_tlv(csr_der, 0)
-    if tag != _SEQUENCE:
-        raise X509Error("not a DER certificate request")
-    tag, pos, info_end = _read_tlv(csr_der, start)
-    if tag != _SEQUENCE:
-        raise X509Error("certificate request has no certificationRequestInfo")
+    pos, info_end = _signed_part(csr_der, "certificate request", "certificationRequestInfo")
     dummy, dummy2, pos = _read_tlv(csr_der, pos)  # version
     subject = pos
     dummy, dummy2, pos = _read_tlv(csr_der, pos)  # subject
