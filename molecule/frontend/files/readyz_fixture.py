@@ -7,6 +7,8 @@ HTTPS on ADDRESS:6443:
   GET /watch    one line every 0.5 s for ?seconds=N (a long watch-like connection)
 HTTP on ADDRESS:8080 (the switch the test flips):
   GET /ready/on, /ready/off, /ready   set or show the readiness
+  GET /ready/off-for/IP, /ready/on-for/IP   not ready (or ready again) for health checks from IP
+                                       alone: a frontend that lost every API server while the others did not
 Only the Python standard library: the guests have python3, nothing else.
 """
 import argparse
@@ -17,7 +19,7 @@ import threading
 import time
 import urllib.parse
 
-STATE = {"ready": True}
+STATE = {"ready": True, "unready_for": set()}
 HOSTNAME = socket.gethostname()
 
 
@@ -38,7 +40,8 @@ class Api(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server API)
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/readyz":
-            self._reply(200 if STATE["ready"] else 503, "ok" if STATE["ready"] else "not ready")
+            ready = STATE["ready"] and self.client_address[0] not in STATE["unready_for"]
+            self._reply(200 if ready else 503, "ok" if ready else "not ready")
         elif url.path == "/whoami":
             self._reply(200, HOSTNAME)
         elif url.path == "/watch":
@@ -63,6 +66,10 @@ class Switch(Api):
             STATE["ready"] = True
         elif self.path == "/ready/off":
             STATE["ready"] = False
+        elif self.path.startswith("/ready/off-for/"):
+            STATE["unready_for"].add(self.path.rsplit("/", 1)[1])
+        elif self.path.startswith("/ready/on-for/"):
+            STATE["unready_for"].discard(self.path.rsplit("/", 1)[1])
         elif self.path != "/ready":
             self._reply(404, "not found")
             return
