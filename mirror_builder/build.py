@@ -15,7 +15,7 @@ import tempfile
 import time
 
 from mirror_builder import debian, gobuild, images, mirror, oci
-from mirror_builder.common import logger, sha256_file, stable_hash, write_atomic
+from mirror_builder.common import logger, pinned_kube_router_image, sha256_file, stable_hash, write_atomic
 from mirror_builder.config import Settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,7 +29,7 @@ log = logger("mirror")
 def cache_key(settings: Settings) -> str:
     recipe = {rel: sha256_file(os.path.join(HERE, rel)) for rel in RECIPE_FILES}
     return stable_hash({"kubernetes": settings.kubernetes_version, "suite": settings.debian_suite,
-                        "recipe": recipe}, 24)
+                        "kube_router": pinned_kube_router_image(), "recipe": recipe}, 24)
 
 
 def _tar_gz(dest: str, members: list[tuple[str, str, int]], mtime: int) -> None:
@@ -119,6 +119,11 @@ def _build(settings: Settings, force: bool) -> str:
     t0 = time.monotonic()
     crictl = gobuild.build_crictl(go, version, bin_dir)
     step("crictl", t0)
+    t0 = time.monotonic()
+    router_ref = pinned_kube_router_image()
+    router_version = oci.split_reference(router_ref)[1]
+    router = gobuild.build_kube_router(go, router_version, os.path.join(bin_dir, f"kube-router-{router_version}"))
+    step("kube-router", t0)
 
     kdir = os.path.join(bin_dir, f"kubernetes-{version}")
     edir = os.path.join(bin_dir, f"etcd-{pins.etcd_version}")
@@ -126,6 +131,7 @@ def _build(settings: Settings, force: bool) -> str:
     bins.update({c: os.path.join(edir, c) for c in gobuild.ETCD_COMMANDS})
     bins["coredns"] = os.path.join(bin_dir, f"coredns-{pins.coredns_version}", "coredns")
     bins["pause"] = os.path.join(bin_dir, f"pause-{pins.pause_version}", "pause")
+    bins["kube-router"] = os.path.join(bin_dir, f"kube-router-{router_version}", "kube-router")
 
     mtime = _epoch(kube["build_date"]) if kube.get("build_date") else 0
     created = kube.get("build_date") or "1970-01-01T00:00:00Z"
@@ -170,13 +176,13 @@ def _build(settings: Settings, force: bool) -> str:
             artifacts.append(mirror.artifact("crictl", xv, "tarball", rel, digest, size, commit=crictl["commit"]))
     step("publish-binaries", t0)
 
-    # Userland from Debian for kube-proxy and the test image.
+    # Userland from Debian for kube-proxy, kube-router and the test image.
     t0 = time.monotonic()
     repo = debian.Repository(os.path.join(settings.cache_dir, "debian"), mirror=settings.debian_mirror,
                              suite=settings.debian_suite)
     work = tempfile.mkdtemp(prefix="images-", dir=settings.cache_dir)
     try:
-        proxy_root, proxy_pkgs = debian.userland(repo, images.KUBE_PROXY_DEBS, work)
+        network_root, network_pkgs = debian.userland(repo, images.NETWORK_DEBS, work)
         busybox_root, busybox_pkgs = debian.userland(repo, images.TEST_IMAGE_DEBS, work)
         step("debian-userland", t0)
 
@@ -190,9 +196,9 @@ def _build(settings: Settings, force: bool) -> str:
                   "org.opencontainers.image.created": created}
         index = []
         img_dir = os.path.join(root, "images")
-        for ref in refs + [images.TEST_IMAGE]:
+        for ref in refs + [router_ref, images.TEST_IMAGE]:
             extra = dict(labels)
-            image = images.define(ref, bins, proxy_root, busybox_root, extra)
+            image = images.define(ref, bins, network_root, busybox_root, extra)
             filename = oci.archive_filename(ref)
             written = oci.write_archive(image, os.path.join(img_dir, filename), mtime, created)
             mirror.write_sha256(written.path, written.sha256, "sum")
@@ -216,12 +222,13 @@ def _build(settings: Settings, force: bool) -> str:
         "kubernetes_version": version,
         "pins": {"etcd": pins.etcd_version, "etcd_image_tag": pins.etcd_image_tag,
                  "coredns": pins.coredns_version, "pause": pins.pause_version,
-                 "crictl": crictl["version"] if crictl else None},
+                 "crictl": crictl["version"] if crictl else None, "kube-router": router_version},
         "kubernetes_commit": kube.get("commit", ""),
+        "kube_router_commit": router["commit"],
         "build_date": created,
         "go": go.version(),
         "debian": {"mirror": repo.mirror, "suite": repo.suite,
-                   "packages": {p.name: p.version for p in proxy_pkgs + busybox_pkgs}},
+                   "packages": {p.name: p.version for p in network_pkgs + busybox_pkgs}},
         "test_image": {"image": images.TEST_IMAGE, "port": images.TEST_IMAGE_PORT},
         "timings_seconds": timings,
         "cpu_seconds": cpu,

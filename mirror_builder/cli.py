@@ -124,7 +124,7 @@ def dry_run(settings: Settings, manifest: str) -> int:
     while not os.path.isdir(existing):
         existing = os.path.dirname(existing)
     free_gib = shutil.disk_usage(existing).free / (1 << 30)
-    packages = " ".join(images.KUBE_PROXY_DEBS + images.TEST_IMAGE_DEBS)
+    packages = " ".join(images.NETWORK_DEBS + images.TEST_IMAGE_DEBS)
     lines = [
         ("kubernetes", settings.kubernetes_version),
         ("mirror", f"{settings.mirror_dir} ({state})"),

@@ -23,17 +23,25 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = ROOT / "plugins" / "module_utils" / "_defaults.py"
 
 
-def pinned_kubernetes_version(path: PathLike = DEFAULTS_FILE) -> str:
-    """KUBERNETES_VERSION of plugins/module_utils/_defaults.py ("1.35.8", without a "v").
-
-    Loaded by file path: neither Ansible nor the ``ansible_collections`` import path is needed.
-    """
+def _defaults(path: PathLike = DEFAULTS_FILE) -> Any:
+    """plugins/module_utils/_defaults.py, loaded by file path: neither Ansible nor the
+    ``ansible_collections`` import path is needed."""
     spec = importlib.util.spec_from_file_location("_quorum_k8s_defaults", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return str(module.KUBERNETES_VERSION).lstrip("v")
+    return module
+
+
+def pinned_kubernetes_version(path: PathLike = DEFAULTS_FILE) -> str:
+    """KUBERNETES_VERSION of plugins/module_utils/_defaults.py ("1.35.8", without a "v")."""
+    return str(_defaults(path).KUBERNETES_VERSION).lstrip("v")
+
+
+def pinned_kube_router_image(path: PathLike = DEFAULTS_FILE) -> str:
+    """KUBE_ROUTER_IMAGE of plugins/module_utils/_defaults.py (the reference the roles deploy)."""
+    return str(_defaults(path).KUBE_ROUTER_IMAGE)
 
 
 def sha256_file(path: PathLike) -> str:

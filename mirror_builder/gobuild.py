@@ -283,6 +283,22 @@ def build_coredns(go: Go, version: str, outdir: str) -> dict:
     return facts
 
 
+def build_kube_router(go: Go, version: str, outdir: str) -> dict:
+    """kube-router at ``version`` (e.g. v2.1.0), stamped as its Makefile does."""
+    module = "github.com/cloudnativelabs/kube-router/v2"
+    info = go.module(module, version)
+    ldflags = (f"-s -w -X {module}/pkg/version.Version={version} "
+               f"-X {module}/pkg/version.BuildDate={info.time}")
+    stamp = {"version": version, "ldflags": ldflags, "go": go.version()}
+    facts = {"version": version, "commit": info.commit, "build_date": info.time}
+    if _stamp_ok(outdir, stamp, ["kube-router"]):
+        return facts
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"kube-router-{version}"),
+                              _requiring("kube-router", info, [module]), outdir, stamp, ldflags,
+                              [("kube-router", [f"{module}/cmd/kube-router"])], f"kube-router {version}")
+    return facts
+
+
 def build_pause(go: Go, version: str, outdir: str) -> dict:
     """The tiny static pause binary from mirror_builder/pause, reporting ``version``."""
     src = os.path.join(HERE, "pause")

@@ -8,7 +8,8 @@ from mirror_builder.oci import Entry, Image, OCIError, split_reference, tree_ent
 
 TEST_IMAGE = "localhost/quorum/httpd:1.0"
 TEST_IMAGE_PORT = 8080
-KUBE_PROXY_DEBS = ["iptables", "nftables", "conntrack"]
+# The packet-filter userland of kube-proxy and kube-router (ipset and ip: kube-router's policies and routes).
+NETWORK_DEBS = ["iptables", "nftables", "conntrack", "ipset", "iproute2"]
 TEST_IMAGE_DEBS = ["busybox-static"]
 # iptables' postinst would set these through update-alternatives; trixie defaults to nft.
 IPTABLES_ALTERNATIVES = {
@@ -52,20 +53,20 @@ def repository_of(ref: str) -> str:
     return split_reference(ref)[0].rsplit("/", 1)[-1]
 
 
-def define(ref: str, bins: dict[str, str], proxy_root: str | None, busybox_root: str | None,
+def define(ref: str, bins: dict[str, str], network_root: str | None, busybox_root: str | None,
            labels: dict[str, str]) -> Image:
     """The image for reference ``ref``; ``bins`` maps binary names to built files."""
     repo = repository_of(ref)
+    if repo in ("kube-proxy", "kube-router"):
+        if network_root is None:
+            raise OCIError(f"{repo} needs the iptables/nftables userland")
+        userland = tree_entries(network_root) + merged_usr_links(network_root)
+        userland += [Entry(f"usr/sbin/{n}", kind="symlink", target=t) for n, t in IPTABLES_ALTERNATIVES.items()]
+        layer = base_entries() + [binary(f"usr/local/bin/{repo}", bins[repo])]
+        return Image(ref, [userland, layer], entrypoint=[f"/usr/local/bin/{repo}"], labels=labels)
     if repo in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         layer = base_entries() + [binary(f"usr/local/bin/{repo}", bins[repo])]
         return Image(ref, [layer], entrypoint=[f"/usr/local/bin/{repo}"], labels=labels)
-    if repo == "kube-proxy":
-        if proxy_root is None:
-            raise OCIError("kube-proxy needs the iptables/nftables userland")
-        userland = tree_entries(proxy_root) + merged_usr_links(proxy_root)
-        userland += [Entry(f"usr/sbin/{n}", kind="symlink", target=t) for n, t in IPTABLES_ALTERNATIVES.items()]
-        layer = base_entries() + [binary("usr/local/bin/kube-proxy", bins["kube-proxy"])]
-        return Image(ref, [userland, layer], entrypoint=["/usr/local/bin/kube-proxy"], labels=labels)
     if repo == "etcd":
         layer = base_entries() + [binary(f"usr/local/bin/{n}", bins[n]) for n in ("etcd", "etcdctl", "etcdutl")]
         layer.append(Entry("var/lib/etcd", kind="dir", mode=0o700))

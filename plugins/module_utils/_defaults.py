@@ -16,6 +16,11 @@ from __future__ import annotations
 
 KUBERNETES_VERSION = "1.35.8"
 
+# The policy-enforcing pod network (quorum_network_plugin: kube-router). v2.1.0 is the only
+# release the Go module proxy serves; the mirror builder builds it under this reference.
+KUBE_ROUTER_IMAGE = "docker.io/cloudnativelabs/kube-router:v2.1.0"
+NETWORK_PLUGINS = ("kube-router", "bridge")
+
 CLUSTER_DEFAULTS = {
     "quorum_etcd_topology": "stacked",
     "quorum_api_port": 6443,
@@ -23,6 +28,8 @@ CLUSTER_DEFAULTS = {
     "quorum_kubernetes_version": KUBERNETES_VERSION,
     "quorum_pod_cidr": "10.244.0.0/16",
     "quorum_service_cidr": "10.96.0.0/12",
+    "quorum_network_plugin": "kube-router",
+    "quorum_kube_router_image": KUBE_ROUTER_IMAGE,
     "quorum_artifacts": "upstream",
     "quorum_vault_prefix": "quorum",
     "quorum_vault_ca_cert": None,

@@ -16,7 +16,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.quorum.k8s.plugins.module_utils._defaults import CLUSTER_DEFAULTS, KUBERNETES_VERSION
+from ansible_collections.quorum.k8s.plugins.module_utils._defaults import (CLUSTER_DEFAULTS, KUBERNETES_VERSION,
+                                                                         NETWORK_PLUGINS)
 from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
 from ansible_collections.quorum.k8s.plugins.module_utils._vault.client import INVENTORY_VARIABLES as VAULT_VARIABLES
 
@@ -227,7 +228,7 @@ def check_addresses(groups, hostvars, values, report):
 
 
 def check_values(values, report):
-    """Cluster name, Kubernetes version, Vault address, artifact source."""
+    """Cluster name, Kubernetes version, pod network, Vault address, artifact source."""
     name = values.get("quorum_cluster_name")
     if name is not None and (not isinstance(name, str) or len(name) > 63 or not _DNS1123_LABEL.match(name)):
         report.error("variable quorum_cluster_name: %r is not a DNS-1123 label (lower-case letters, digits, '-', "
@@ -246,6 +247,10 @@ def check_values(values, report):
             report.warn("variable quorum_kubernetes_version: %s is not the version this release is tested with "
                         "(%s, the default); an offline mirror must be built for that version"
                         % (version, KUBERNETES_VERSION))
+
+    plugin = values.get("quorum_network_plugin")
+    if plugin not in NETWORK_PLUGINS:
+        report.error("variable quorum_network_plugin: %r is not one of %s" % (plugin, ", ".join(NETWORK_PLUGINS)))
 
     addr = values.get("quorum_vault_addr")
     if addr is not None and not re.match(r"^https?://[^/\s]+", str(addr)):

@@ -9,7 +9,7 @@ from mirror_builder import images, oci, verify
 @pytest.fixture
 def bins(tmp_path):
     out = {}
-    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
+    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kube-router",
                  "etcd", "etcdctl", "etcdutl", "coredns", "pause"):
         path = tmp_path / name
         path.write_bytes(name.encode())
@@ -40,15 +40,18 @@ def test_control_plane_images(bins, roots):
         assert any(e.startswith("PATH=") and "/usr/local/bin" in e for e in image.env)
 
 
-def test_kube_proxy_has_userland_and_iptables_links(bins, roots):
-    image = images.define("registry.k8s.io/kube-proxy:v1.35.8", bins, *roots, {})
+@pytest.mark.parametrize("ref", ["registry.k8s.io/kube-proxy:v1.35.8", "docker.io/cloudnativelabs/kube-router:v2.1.0"])
+def test_network_images_have_userland_and_iptables_links(bins, roots, ref):
+    repo = images.repository_of(ref)
+    image = images.define(ref, bins, *roots, {})
     paths = _paths(image)
     assert paths["usr/sbin/iptables"].target == "xtables-nft-multi"
     assert paths["usr/sbin/ip6tables-restore"].target == "xtables-nft-multi"
     assert paths["lib64"].kind == "symlink" and paths["lib64"].target == "usr/lib64"
-    assert "usr/local/bin/kube-proxy" in paths
-    with pytest.raises(oci.OCIError):
-        images.define("registry.k8s.io/kube-proxy:v1.35.8", bins, None, None, {})
+    assert paths[f"usr/local/bin/{repo}"].source == bins[repo]
+    assert image.entrypoint == [f"/usr/local/bin/{repo}"]
+    with pytest.raises(oci.OCIError, match=repo):
+        images.define(ref, bins, None, None, {})
 
 
 def test_etcd_coredns_pause_and_test_image(bins, roots):

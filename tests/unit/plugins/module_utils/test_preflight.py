@@ -230,6 +230,15 @@ def test_vault_addr_is_url(addr, ok):
     assert bool(errors_mentioning(run(quorum_vault_addr=addr), "quorum_vault_addr")) is not ok
 
 
+@pytest.mark.parametrize("plugin,ok", [("kube-router", True), ("bridge", True), ("calico", False), (None, True)])
+def test_network_plugin(plugin, ok):
+    assert bool(errors_mentioning(run(quorum_network_plugin=plugin), "quorum_network_plugin")) is not ok
+
+
+def test_network_plugin_defaults_to_kube_router():
+    assert CLUSTER_DEFAULTS["quorum_network_plugin"] == "kube-router"
+
+
 @pytest.mark.parametrize("source,ok", [("upstream", True), ("http://10.0.0.2:8080", True), ("mirror", False)])
 def test_artifacts_source(source, ok):
     assert bool(errors_mentioning(run(quorum_artifacts=source), "quorum_artifacts")) is not ok
