@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,9 @@ def build(
         "vault_pki_key_type": "ec",
         "vault_pki_key_bits": 256,
     }
+    # The collection's default pod network unless asked (the bridge's figures: docs/cluster.md).
+    if os.environ.get("QUORUM_LAB_NETWORK_PLUGIN"):
+        all_vars["quorum_network_plugin"] = os.environ["QUORUM_LAB_NETWORK_PLUGIN"]
     # The guests' interpreter sits on the lab group, not on all: the implicit localhost inherits
     # all's vars, and controller tasks (Vault, delegate_to: localhost) need the venv's Python.
     lab_vars = {"ansible_python_interpreter": "/usr/bin/python3", **WAIT_VARS, **backends.BACKENDS[backend].INVENTORY_VARS}

@@ -63,6 +63,11 @@ def define(ref: str, bins: dict[str, str], network_root: str | None, busybox_roo
         userland = tree_entries(network_root) + merged_usr_links(network_root)
         userland += [Entry(f"usr/sbin/{n}", kind="symlink", target=t) for n, t in IPTABLES_ALTERNATIVES.items()]
         layer = base_entries() + [binary(f"usr/local/bin/{repo}", bins[repo])]
+        if repo == "kube-router":
+            # kube-router adds its routing tables to /etc/iproute2/rt_tables; trixie ships the file
+            # under /usr/share only
+            layer.append(Entry("etc/iproute2/rt_tables", kind="hostfile",
+                               source=_find(network_root, ("etc/iproute2/rt_tables", "usr/share/iproute2/rt_tables"))))
         return Image(ref, [userland, layer], entrypoint=[f"/usr/local/bin/{repo}"], labels=labels)
     if repo in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         layer = base_entries() + [binary(f"usr/local/bin/{repo}", bins[repo])]

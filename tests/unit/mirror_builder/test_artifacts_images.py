@@ -22,6 +22,8 @@ def roots(tmp_path):
     proxy = tmp_path / "proxy"
     (proxy / "usr/sbin").mkdir(parents=True)
     (proxy / "usr/sbin/xtables-nft-multi").write_bytes(b"x")
+    (proxy / "usr/share/iproute2").mkdir(parents=True)
+    (proxy / "usr/share/iproute2/rt_tables").write_bytes(b"255\tlocal\n254\tmain\n")
     busybox = tmp_path / "busybox"
     (busybox / "usr/bin").mkdir(parents=True)
     (busybox / "usr/bin/busybox").write_bytes(b"bb")
@@ -50,6 +52,8 @@ def test_network_images_have_userland_and_iptables_links(bins, roots, ref):
     assert paths["lib64"].kind == "symlink" and paths["lib64"].target == "usr/lib64"
     assert paths[f"usr/local/bin/{repo}"].source == bins[repo]
     assert image.entrypoint == [f"/usr/local/bin/{repo}"]
+    assert ("etc/iproute2/rt_tables" in paths) is (repo == "kube-router")
+    assert ("etc/iproute2/rt_tables" in paths) is (repo == "kube-router")
     with pytest.raises(oci.OCIError, match=repo):
         images.define(ref, bins, None, None, {})
 
