@@ -16,8 +16,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.quorum.k8s.plugins.module_utils._defaults import (CLUSTER_DEFAULTS, KUBERNETES_VERSION,
-                                                                         NETWORK_PLUGINS)
+from ansible_collections.quorum.k8s.plugins.module_utils._defaults import (
+    CLUSTER_DEFAULTS, KUBERNETES_VERSION, NETWORK_PLUGINS)
 from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
 from ansible_collections.quorum.k8s.plugins.module_utils._vault.client import INVENTORY_VARIABLES as VAULT_VARIABLES
 
