@@ -30,6 +30,8 @@ CLUSTER_DEFAULTS = {
     "quorum_service_cidr": "10.96.0.0/12",
     "quorum_network_plugin": "kube-router",
     "quorum_kube_router_image": KUBE_ROUTER_IMAGE,
+    "quorum_firewall": False,
+    "quorum_admin_cidr": None,
     "quorum_artifacts": "upstream",
     "quorum_vault_prefix": "quorum",
     "quorum_vault_ca_cert": None,

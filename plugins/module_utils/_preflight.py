@@ -16,6 +16,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.quorum.k8s.plugins.module_utils._defaults import (
     CLUSTER_DEFAULTS, KUBERNETES_VERSION, NETWORK_PLUGINS)
 from ansible_collections.quorum.k8s.plugins.module_utils._inventory import node_address
@@ -251,6 +253,15 @@ def check_values(values, report):
     plugin = values.get("quorum_network_plugin")
     if plugin not in NETWORK_PLUGINS:
         report.error("variable quorum_network_plugin: %r is not one of %s" % (plugin, ", ".join(NETWORK_PLUGINS)))
+
+    try:
+        firewall = boolean(values.get("quorum_firewall"), strict=True)
+    except TypeError:
+        report.error("variable quorum_firewall: %r is not a boolean" % (values.get("quorum_firewall"),))
+    else:
+        if firewall and _net(values.get("quorum_admin_cidr")) is None:
+            report.error("variable quorum_admin_cidr: %r is not a network in CIDR form; quorum_firewall needs it "
+                         "(where SSH to the frontends may come from)" % (values.get("quorum_admin_cidr"),))
 
     addr = values.get("quorum_vault_addr")
     if addr is not None and not re.match(r"^https?://[^/\s]+", str(addr)):

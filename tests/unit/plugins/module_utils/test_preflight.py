@@ -235,6 +235,13 @@ def test_network_plugin(plugin, ok):
     assert bool(errors_mentioning(run(quorum_network_plugin=plugin), "quorum_network_plugin")) is not ok
 
 
+@pytest.mark.parametrize("firewall,admin,ok", [(False, None, True), (True, "192.0.2.0/28", True), ("yes", "192.0.2.7/32", True),
+                                               (True, None, False), (True, "192.0.2.1/28", False), ("maybe", None, False)])
+def test_firewall_needs_an_admin_network(firewall, admin, ok):
+    report = run(quorum_firewall=firewall, quorum_admin_cidr=admin)
+    assert bool(errors_mentioning(report, "quorum_firewall") + errors_mentioning(report, "quorum_admin_cidr")) is not ok
+
+
 def test_network_plugin_defaults_to_kube_router():
     assert CLUSTER_DEFAULTS["quorum_network_plugin"] == "kube-router"
 
