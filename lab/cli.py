@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from lab import ansible_env, config, image, lifecycle, mirror, net, power, state, topology, vault
+from lab import ansible_env, backend, config, image, lifecycle, mirror, net, power, state, topology, vault
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,7 +130,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if not vm:
             raise config.LabError(f"no VM {args.name!r} in lab {paths.instance!r}: {', '.join(st.get('vms', {})) or 'none running'}")
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
-        argv = lifecycle.ssh_argv(paths, vm["ip"], command)
+        # with the host firewall on, a node takes SSH from the frontends only
+        firewall = backend.of(st).INVENTORY_VARS.get("quorum_firewall", False)
+        via = topology.jump_hosts(topology.nodes(st["topology"]), power.node_of(st, args.name)) if firewall else None
+        argv = lifecycle.ssh_argv(paths, vm["ip"], command, via)
         if command == []:
             argv.insert(1, "-t")
         argv = argv if net.inside(ns) else net.ns_cmd(ns, argv)

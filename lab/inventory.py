@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ WAIT_VARS: dict[str, Any] = {
         "discovery": "15m0s",
     },
 }
+
+
+def proxy_command(ssh_key: Path, via: list[str]) -> str:
+    """ssh's ProxyCommand through the first of the frontends ``via`` that answers (ssh runs it with
+    the shell); a dead frontend costs its 5 s connect timeout."""
+    opts = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5"
+    return " || ".join(f"ssh -i {ssh_key} {opts} -W %h:%p root@{ip}" for ip in via)
 
 
 def kubernetes_version(home: Path) -> str:
@@ -102,6 +110,16 @@ def build(
     # The guests' interpreter sits on the lab group, not on all: the implicit localhost inherits
     # all's vars, and controller tasks (Vault, delegate_to: localhost) need the venv's Python.
     lab_vars = {"ansible_python_interpreter": "/usr/bin/python3", **WAIT_VARS, **backends.BACKENDS[backend].INVENTORY_VARS}
+    # a backend's cluster variables go on all, like the others: the scenarios' controller tasks read them
+    all_vars.update({key: lab_vars.pop(key) for key in [k for k in lab_vars if k.startswith("quorum_")]})
+    if all_vars.get("quorum_firewall"):
+        # nodes take SSH from the frontends only: the controller goes through them, as an operator's
+        # inventory does (docs/inventory.md); the first frontend that answers
+        jump = proxy_command(ssh_key, [n.ip for n in node_list if n.group == "frontend"])
+        for group in children:
+            if group != "frontend" and children[group]:
+                children[group]["vars"] = {"ansible_ssh_common_args": all_vars["ansible_ssh_common_args"] + " -o "
+                                           + shlex.quote(f"ProxyCommand={jump}")}
     return {"all": {"vars": all_vars, "children": {"lab": {"vars": lab_vars, "children": dict(children)}}}}
 
 

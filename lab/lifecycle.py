@@ -145,8 +145,9 @@ def ensure_ssh_key(paths: config.Paths) -> str:
 
 # ---------------------------------------------------------------- up
 
-def ssh_argv(paths: config.Paths, ip: str, command: list[str] | None = None) -> list[str]:
-    return ["ssh", "-i", str(paths.ssh_key), *SSH_OPTS, f"root@{ip}", *(command or [])]
+def ssh_argv(paths: config.Paths, ip: str, command: list[str] | None = None, via: list[str] | None = None) -> list[str]:
+    jump = ["-o", f"ProxyCommand={inventory.proxy_command(paths.ssh_key, via)}"] if via else []
+    return ["ssh", "-i", str(paths.ssh_key), *jump, *SSH_OPTS, f"root@{ip}", *(command or [])]
 
 
 def boot_deadline(started: float, now: float, last_progress: float, timeout: float, hard_max: float) -> bool:
@@ -172,14 +173,21 @@ BOOT_ATTEMPTS = 2
 
 
 def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeout: float, hard_max: float,
-             on_booted: Callable[[], None] | None = None, stop: threading.Event | None = None) -> float:
-    """Seconds until ``node`` answers over SSH; LabError when it dies or gives up (see boot_deadline).
-    ``on_booted`` runs once as soon as sshd accepts connections (the CPU-heavy boot is over)."""
+             on_booted: Callable[[], None] | None = None, stop: threading.Event | None = None,
+             via: list[str] | None = None) -> float:
+    """Seconds until ``node`` answers over SSH, directly or through the frontends ``via`` (once
+    the host firewall is up, a node answers only those); LabError when it dies or gives up (see
+    boot_deadline). ``on_booted`` runs once as soon as sshd accepts connections (the CPU-heavy
+    boot is over)."""
     t0 = time.monotonic()
     console = paths.vm_dir(node.name) / "console.log"
     last_size, last_progress = -1, t0
     while True:
-        proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"])), capture_output=True, text=True, check=False)
+        for jump in ([None, via] if via else [None]):
+            proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"], jump)), capture_output=True,
+                                  text=True, check=False)
+            if proc.returncode == 0:
+                break
         if proc.returncode == 0:
             if on_booted:
                 on_booted()
@@ -233,7 +241,7 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
                 f"(or choose another instance with QUORUM_LAB_INSTANCE)")
         log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
         for node in node_list:
-            wait_ssh(paths, ns, node, st["vms"][node.name]["pid"], 120, 300)
+            wait_ssh(paths, ns, node, st["vms"][node.name]["pid"], 120, 300, via=topology.jump_hosts(node_list, node))
         write_inventory(paths, topo, node_list, backend.of(st).NAME)
         return st
     machine = backend.for_topology(topo)
@@ -338,7 +346,8 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], st: d
                     state.save(paths, st)
                 try:
                     # the slot is given back as soon as sshd answers, even if slowly
-                    return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop)
+                    return wait_ssh(paths, ns, node, vm["pid"], timeout, hard_max, on_booted=stack.close, stop=stop,
+                                    via=topology.jump_hosts(node_list, node))
                 except QemuExited:
                     if attempt == BOOT_ATTEMPTS:
                         raise

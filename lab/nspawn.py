@@ -68,6 +68,12 @@ INVENTORY_VARS: dict[str, Any] = {
     "control_plane_kubelet_fail_cgroup_v1": False,
     "control_plane_ignore_preflight_errors": ["SystemVerification"],
     "worker_ignore_preflight_errors": ["SystemVerification"],
+    # the cluster topologies run with the host firewall: nodes take SSH from the frontends only
+    # (the inventory reaches them through one, lab/inventory.py), the frontends from this host
+    "quorum_firewall": True,
+    "quorum_admin_cidr": f"{config.GATEWAY}/32",
+    # a frontend killed under a persistent SSH connection breaks it: Ansible connects again
+    "ansible_ssh_retries": 3,
 }
 
 

@@ -101,7 +101,8 @@ def start(paths: config.Paths, name: str, *, wait_ssh: bool = False, boot_timeou
         log(f"{name}: {machine.LABEL} started again, pid {pid}")
         result: dict[str, Any] = {"t": t, "pid": pid}
         if wait_ssh:
-            seconds = lifecycle.wait_ssh(paths, ns, node, pid, timeout, hard_max, on_booted=stack.close)
+            seconds = lifecycle.wait_ssh(paths, ns, node, pid, timeout, hard_max, on_booted=stack.close,
+                                         via=topology.jump_hosts(topology.nodes(st["topology"]), node))
             result["ssh_seconds"] = round(seconds, 1)
             log(f"{name} ({node.ip}) answers SSH {seconds:.1f} s after {machine.LABEL} started")
     return result

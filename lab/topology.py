@@ -131,3 +131,11 @@ def etcd_topology(topology: str) -> str:
 
 def memory_needed_mib(node_list: list[Node]) -> int:
     return sum(n.size.memory_mib for n in node_list)
+
+
+def jump_hosts(node_list: list[Node], node: Node) -> list[str]:
+    """The frontends' addresses, through which SSH reaches ``node`` when the host firewall is on
+    (none for a frontend, or in a topology without frontends)."""
+    if node.group == "frontend":
+        return []
+    return [n.ip for n in node_list if n.group == "frontend"]

@@ -18,7 +18,7 @@ def fakes(tmp_path, monkeypatch):
         console.write_text(f"boot {calls['started']}\n")
         return {"pid": 1000 + calls["started"]}
 
-    def wait_ssh(paths_, ns, node_, pid, timeout, hard_max, on_booted=None, stop=None):
+    def wait_ssh(paths_, ns, node_, pid, timeout, hard_max, on_booted=None, stop=None, via=None):
         if calls["deaths"] > 0:
             calls["deaths"] -= 1
             raise lifecycle.QemuExited(f"{node_.name}: QEMU exited during boot")

@@ -113,3 +113,30 @@ def test_lab_pki_uses_ecdsa_keys_the_vault_role_accepts():
     specs = yaml.safe_load(Path("roles/vault/meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
     assert v["vault_pki_key_type"] in specs["vault_pki_key_type"]["choices"]
     assert (v["vault_pki_key_type"], v["vault_pki_key_bits"]) == ("ec", 256)
+
+
+def test_nspawn_clusters_run_the_firewall_and_reach_nodes_through_the_frontends():
+    inv = inventory.build("stacked", topology.nodes("stacked", env={}), ssh_key=Path("/h/ssh/id_ed25519"),
+                          ca_cert=Path("/h/ca/ca.pem"), instance="default", backend="nspawn")
+    v, g = inv["all"]["vars"], groups(inv)
+    assert v["quorum_firewall"] is True and v["quorum_admin_cidr"] == f"{config.GATEWAY}/32"
+    assert "vars" not in g["frontend"]
+    for group in ("control_plane", "worker", "meta_worker"):
+        args = g[group]["vars"]["ansible_ssh_common_args"]
+        assert args.startswith(v["ansible_ssh_common_args"])
+        # one shell word for ProxyCommand, trying fe-1 then fe-2
+        assert "'ProxyCommand=ssh -i /h/ssh/id_ed25519" in args
+        assert args.index("root@10.231.0.11") < args.index("|| ssh") < args.index("root@10.231.0.12")
+
+
+def test_qemu_topologies_keep_direct_ssh_and_no_firewall():
+    inv = build("stacked")
+    assert "quorum_firewall" not in inv["all"]["vars"]
+    assert all("vars" not in (grp or {}) for grp in groups(inv).values())
+
+
+def test_jump_hosts_are_the_frontends_for_other_nodes_only():
+    nodes = topology.nodes("stacked", env={})
+    by_name = {n.name: n for n in nodes}
+    assert topology.jump_hosts(nodes, by_name["cp-1"]) == ["10.231.0.11", "10.231.0.12"]
+    assert topology.jump_hosts(nodes, by_name["fe-1"]) == []

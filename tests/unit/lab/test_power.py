@@ -217,15 +217,17 @@ def test_start_refuses_a_recorded_command_that_is_not_the_vms_qemu(paths, booted
 def test_start_waits_for_ssh_when_asked(paths, booted, monkeypatch):
     seen = {}
 
-    def fake_wait(paths_, ns, node, pid, timeout, hard_max, on_booted=None):
-        seen.update(ns=ns, node=node.name, pid=pid, timeout=timeout)
+    def fake_wait(paths_, ns, node, pid, timeout, hard_max, on_booted=None, via=None):
+        seen.update(ns=ns, node=node.name, pid=pid, timeout=timeout, via=via)
         on_booted()
         return 42.04
 
     monkeypatch.setattr(power.lifecycle, "wait_ssh", fake_wait)
     result = power.start(paths, "cp-3", wait_ssh=True, boot_timeout=600)
     assert result["ssh_seconds"] == 42.0
-    assert seen == {"ns": "quorum-lab-cluster-stacked", "node": "cp-3", "pid": 5151, "timeout": 600}
+    # a control plane is waited for directly or through the frontends (the host firewall)
+    assert seen == {"ns": "quorum-lab-cluster-stacked", "node": "cp-3", "pid": 5151, "timeout": 600,
+                    "via": ["10.231.0.11", "10.231.0.12"]}
 
 
 # ---------------------------------------------------------------- CLI
