@@ -114,12 +114,13 @@ def build(
     all_vars.update({key: lab_vars.pop(key) for key in [k for k in lab_vars if k.startswith("quorum_")]})
     if all_vars.get("quorum_firewall"):
         # nodes take SSH from the frontends only: the controller goes through them, as an operator's
-        # inventory does (docs/inventory.md); the first frontend that answers
-        jump = proxy_command(ssh_key, [n.ip for n in node_list if n.group == "frontend"])
+        # inventory does (docs/inventory.md), the first frontend that answers. In the *_extra_args of
+        # ssh, sftp and scp: Molecule's inventory sets ansible_ssh_common_args on every host.
+        frontends = [n.ip for n in node_list if n.group == "frontend"]
+        jump = "-o " + shlex.quote("ProxyCommand=" + proxy_command(ssh_key, frontends))
         for group in children:
             if group != "frontend" and children[group]:
-                children[group]["vars"] = {"ansible_ssh_common_args": all_vars["ansible_ssh_common_args"] + " -o "
-                                           + shlex.quote(f"ProxyCommand={jump}")}
+                children[group]["vars"] = {f"ansible_{tool}_extra_args": jump for tool in ("ssh", "sftp", "scp")}
     return {"all": {"vars": all_vars, "children": {"lab": {"vars": lab_vars, "children": dict(children)}}}}
 
 

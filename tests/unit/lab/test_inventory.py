@@ -122,10 +122,10 @@ def test_nspawn_clusters_run_the_firewall_and_reach_nodes_through_the_frontends(
     assert v["quorum_firewall"] is True and v["quorum_admin_cidr"] == f"{config.GATEWAY}/32"
     assert "vars" not in g["frontend"]
     for group in ("control_plane", "worker", "meta_worker"):
-        args = g[group]["vars"]["ansible_ssh_common_args"]
-        assert args.startswith(v["ansible_ssh_common_args"])
+        args = g[group]["vars"]["ansible_ssh_extra_args"]
+        assert g[group]["vars"]["ansible_sftp_extra_args"] == g[group]["vars"]["ansible_scp_extra_args"] == args
         # one shell word for ProxyCommand, trying fe-1 then fe-2
-        assert "'ProxyCommand=ssh -i /h/ssh/id_ed25519" in args
+        assert args.startswith("-o 'ProxyCommand=ssh -i /h/ssh/id_ed25519")
         assert args.index("root@10.231.0.11") < args.index("|| ssh") < args.index("root@10.231.0.12")
 
 
