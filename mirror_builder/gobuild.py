@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import time
+from typing import Callable
 
 from mirror_builder import toolchain
 from mirror_builder.common import sha256_file
@@ -268,35 +269,35 @@ def build_etcd(go: Go, version: str, outdir: str) -> dict:
     return facts
 
 
+def _build_command(go: Go, name: str, module: str, version: str, outdir: str, package: str, what: str,
+                   ldflags: Callable[[ModuleInfo], str]) -> dict:
+    """One command ``name`` (package ``package`` of ``module`` at ``version``) into ``outdir``,
+    unless its stamp says it is there; ``ldflags`` stamps it from the module's facts."""
+    info = go.module(module, version)
+    flags = ldflags(info)
+    stamp = {"version": version, "ldflags": flags, "go": go.version()}
+    facts = {"version": version, "commit": info.commit, "build_date": info.time}
+    if _stamp_ok(outdir, stamp, [name]):
+        return facts
+    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"{name}-{version}"),
+                              _requiring(name, info, [module]), outdir, stamp, flags, [(name, [package])], what)
+    return facts
+
+
 def build_coredns(go: Go, version: str, outdir: str) -> dict:
     """CoreDNS at ``version`` (e.g. v1.13.1), stamped as its Makefile does."""
     module = "github.com/coredns/coredns"
-    info = go.module(module, version)
-    ldflags = f"-s -w -X github.com/coredns/coredns/coremain.GitCommit={info.commit[:7]}"
-    stamp = {"version": version, "ldflags": ldflags, "go": go.version()}
-    facts = {"version": version, "commit": info.commit, "build_date": info.time}
-    if _stamp_ok(outdir, stamp, ["coredns"]):
-        return facts
-    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"coredns-{version}"),
-                              _requiring("coredns", info, [module]), outdir, stamp, ldflags,
-                              [("coredns", [module])], f"CoreDNS {version}")
-    return facts
+    return _build_command(go, "coredns", module, version, outdir, module, f"CoreDNS {version}",
+                          lambda info: f"-s -w -X {module}/coremain.GitCommit={info.commit[:7]}")
 
 
 def build_kube_router(go: Go, version: str, outdir: str) -> dict:
     """kube-router at ``version`` (e.g. v2.1.0), stamped as its Makefile does."""
     module = "github.com/cloudnativelabs/kube-router/v2"
-    info = go.module(module, version)
-    ldflags = (f"-s -w -X {module}/pkg/version.Version={version} "
-               f"-X {module}/pkg/version.BuildDate={info.time}")
-    stamp = {"version": version, "ldflags": ldflags, "go": go.version()}
-    facts = {"version": version, "commit": info.commit, "build_date": info.time}
-    if _stamp_ok(outdir, stamp, ["kube-router"]):
-        return facts
-    facts["seconds"] = _build(go, os.path.join(go.cache_root, "src", f"kube-router-{version}"),
-                              _requiring("kube-router", info, [module]), outdir, stamp, ldflags,
-                              [("kube-router", [f"{module}/cmd/kube-router"])], f"kube-router {version}")
-    return facts
+    return _build_command(go, "kube-router", module, version, outdir, f"{module}/cmd/kube-router",
+                          f"kube-router {version}",
+                          lambda info: (f"-s -w -X {module}/pkg/version.Version={version} "
+                                        f"-X {module}/pkg/version.BuildDate={info.time}"))
 
 
 def build_pause(go: Go, version: str, outdir: str) -> dict:
