@@ -183,7 +183,8 @@ def wait_ssh(paths: config.Paths, ns: str, node: topology.Node, pid: int, timeou
     console = paths.vm_dir(node.name) / "console.log"
     last_size, last_progress = -1, t0
     while True:
-        for jump in ([None, via] if via else [None]):
+        # through a frontend first: a firewalled node drops a direct attempt (ssh waits ConnectTimeout)
+        for jump in ([via, None] if via else [None]):
             proc = subprocess.run(net.ns_cmd(ns, ssh_argv(paths, node.ip, ["true"], jump)), capture_output=True,
                                   text=True, check=False)
             if proc.returncode == 0:
