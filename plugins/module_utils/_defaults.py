@@ -16,6 +16,10 @@ from __future__ import annotations
 
 KUBERNETES_VERSION = "1.35.8"
 
+# The release an upgrade to KUBERNETES_VERSION is tested from (playbooks/upgrade.yml, Molecule
+# scenario upgrade): the previous minor's newest patch that the Go module proxy serves.
+UPGRADE_FROM_VERSION = "1.34.12"
+
 # The policy-enforcing pod network (quorum_network_plugin: kube-router). v2.1.0 is the only
 # release the Go module proxy serves; the mirror builder builds it under this reference.
 KUBE_ROUTER_IMAGE = "docker.io/cloudnativelabs/kube-router:v2.1.0"
