@@ -1,7 +1,15 @@
-"""Build or reuse the whole mirror; the manifest's path is the result."""
+"""Build or reuse the whole mirror; the manifest's path is the result.
+
+A build carries one Kubernetes release, or two (the main one and the one an upgrade starts from):
+each release's part (Kubernetes, the etcd, CoreDNS, pause and crictl its kubeadm pins, their
+tarballs and the images kubeadm lists) is made per release, the rest (kube-router, the test image,
+the Debian userland) once. Mirror paths carry versions, so releases share one tree; a file two
+releases share (pause 3.10.1 for both) is made once, by the main release.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import gzip
 import io
@@ -16,7 +24,7 @@ import time
 
 from mirror_builder import debian, gobuild, images, mirror, oci
 from mirror_builder.common import logger, pinned_kube_router_image, sha256_file, stable_hash, write_atomic
-from mirror_builder.config import Settings
+from mirror_builder.config import Settings, version_key
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The files whose change changes what is built (common.py and cli.py do not).
@@ -27,6 +35,9 @@ log = logger("mirror")
 
 
 def cache_key(settings: Settings) -> str:
+    """The recipe, the main release and the release-independent inputs. Not the upgrade-from release:
+    the manifest's ``releases`` say which releases a mirror carries, and a mirror carrying more than
+    asked for is up to date (mirror.is_warm), so a plain build after an upgrade build reuses it."""
     recipe = {rel: sha256_file(os.path.join(HERE, rel)) for rel in RECIPE_FILES}
     return stable_hash({"kubernetes": settings.kubernetes_version, "suite": settings.debian_suite,
                         "kube_router": pinned_kube_router_image(), "recipe": recipe}, 24)
@@ -78,12 +89,157 @@ def build(settings: Settings, force: bool = False) -> str:
         return _build(settings, force)
 
 
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """One Kubernetes release as built: its facts, its kubeadm pins and its binaries by name."""
+    version: str
+    commit: str
+    build_date: str
+    pins: gobuild.KubeadmPins
+    etcd_commit: str
+    coredns_commit: str
+    crictl: dict | None
+    bins: dict[str, str]
+
+    @property
+    def mtime(self) -> int:
+        """Timestamp of its tarball members and image layers: the release's publication time."""
+        return _epoch(self.build_date) if self.build_date else 0
+
+    @property
+    def created(self) -> str:
+        return self.build_date or "1970-01-01T00:00:00Z"
+
+    def pins_dict(self) -> dict:
+        return {"etcd": self.pins.etcd_version, "etcd_image_tag": self.pins.etcd_image_tag,
+                "coredns": self.pins.coredns_version, "pause": self.pins.pause_version,
+                "crictl": self.crictl["version"] if self.crictl else None}
+
+
+def add_release(entry: dict, version: str) -> None:
+    """Add ``version`` to ``entry["kubernetes"]``, kept sorted oldest first, once."""
+    have = entry.setdefault("kubernetes", [])
+    if version not in have:
+        have.append(version)
+        have.sort(key=version_key)
+
+
+class Artifacts:
+    """The manifest's artifacts by path: a file two releases share is listed once, with both."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, dict] = {}
+
+    def claim(self, rel: str, release: str | None) -> bool:
+        """True when ``rel`` is not made yet (the caller makes it); else ``release`` is added to it."""
+        entry = self.by_path.get(rel)
+        if entry is None:
+            return True
+        if release:
+            add_release(entry, release)
+        return False
+
+    def add(self, entry: dict, release: str | None = None) -> None:
+        if release:
+            add_release(entry, release)
+        self.by_path[entry["path"]] = entry
+
+    def as_list(self) -> list[dict]:
+        return list(self.by_path.values())
+
+
+def build_release(go: gobuild.Go, version: str, bin_dir: str, step) -> Release:
+    """Compile (or find in the cache) the binaries of one release and of what its kubeadm pins."""
+    t0 = time.monotonic()
+    kube = gobuild.build_kubernetes(go, version, os.path.join(bin_dir, f"kubernetes-{version}"))
+    step("kubernetes", t0, version)
+    pins = gobuild.KubeadmPins(**kube["pins"])
+    t0 = time.monotonic()
+    edir = os.path.join(bin_dir, f"etcd-{pins.etcd_version}")
+    etcd = gobuild.build_etcd(go, pins.etcd_version, edir)
+    step("etcd", t0, version)
+    t0 = time.monotonic()
+    cdir = os.path.join(bin_dir, f"coredns-{pins.coredns_version}")
+    coredns = gobuild.build_coredns(go, pins.coredns_version, cdir)
+    step("coredns", t0, version)
+    t0 = time.monotonic()
+    pdir = os.path.join(bin_dir, f"pause-{pins.pause_version}")
+    gobuild.build_pause(go, pins.pause_version, pdir)
+    step("pause", t0, version)
+    t0 = time.monotonic()
+    crictl = gobuild.build_crictl(go, version, bin_dir)
+    step("crictl", t0, version)
+
+    kdir = os.path.join(bin_dir, f"kubernetes-{version}")
+    bins = {c: os.path.join(kdir, c) for c in gobuild.KUBERNETES_COMMANDS}
+    bins.update({c: os.path.join(edir, c) for c in gobuild.ETCD_COMMANDS})
+    bins["coredns"] = os.path.join(cdir, "coredns")
+    bins["pause"] = os.path.join(pdir, "pause")
+    return Release(version, kube.get("commit", ""), kube.get("build_date", ""), pins, etcd["commit"],
+                   coredns["commit"], crictl, bins)
+
+
+def publish_release(root: str, work: str, release: Release, out: Artifacts, stable_done: set) -> None:
+    """The release's binaries in the dl.k8s.io layout, its etcd, CoreDNS and crictl as release tarballs."""
+    version, bins, mtime = release.version, release.bins, release.mtime
+    for name in gobuild.KUBERNETES_COMMANDS:
+        rel = mirror.kubernetes_binary_path(version, name)
+        digest, size = mirror.publish_file(root, rel, bins[name], "bare")
+        out.add(mirror.artifact(name, version, "binary", rel, digest, size), version)
+    stable = mirror.kubernetes_stable_path(version)
+    if stable not in stable_done:  # the main (newest) release first: an older patch of its minor does not win
+        stable_done.add(stable)
+        write_atomic(os.path.join(root, stable), version + "\n")
+
+    ev = release.pins.etcd_version
+    rel = mirror.etcd_tarball_path(ev)
+    if out.claim(rel, version):
+        top = f"etcd-{ev}-linux-amd64"
+        readme = os.path.join(work, f"README-etcd-{ev}.md")
+        with open(readme, "w", encoding="utf-8") as f:
+            f.write(f"etcd {ev} built from go.etcd.io/etcd modules (commit {release.etcd_commit}) by {oci.SOURCE}.\n")
+        tarball = os.path.join(work, mirror.etcd_tarball_name(ev))
+        _tar_gz(tarball, [(top, "", 0o755), (f"{top}/README.md", readme, 0o644)]
+                + [(f"{top}/{n}", bins[n], 0o755) for n in ("etcd", "etcdctl", "etcdutl")], mtime)
+        digest, size = mirror.publish_file(root, rel, tarball, "sum")
+        mirror.write_sha256sums(os.path.dirname(os.path.join(root, rel)), [os.path.basename(rel)])
+        out.add(mirror.artifact("etcd", ev, "tarball", rel, digest, size, commit=release.etcd_commit), version)
+
+    cv = release.pins.coredns_version
+    rel = mirror.coredns_tarball_path(cv)
+    if out.claim(rel, version):
+        ctgz = os.path.join(work, f"coredns_{cv.lstrip('v')}_linux_amd64.tgz")
+        _tar_gz(ctgz, [("coredns", bins["coredns"], 0o755)], mtime)
+        digest, size = mirror.publish_file(root, rel, ctgz, "sum")
+        out.add(mirror.artifact("coredns", cv, "tarball", rel, digest, size, commit=release.coredns_commit), version)
+
+    crictl = release.crictl
+    if crictl and out.claim(mirror.crictl_tarball_path(crictl["version"]), version):
+        xv = crictl["version"]
+        rel = mirror.crictl_tarball_path(xv)
+        xtgz = os.path.join(work, mirror.crictl_tarball_name(xv))
+        _tar_gz(xtgz, [("crictl", os.path.join(crictl["dir"], "crictl"), 0o755)], mtime)
+        digest, size = mirror.publish_file(root, rel, xtgz, "bare")
+        out.add(mirror.artifact("crictl", xv, "tarball", rel, digest, size, commit=crictl["commit"]), version)
+
+
+def image_index(entries: list[dict]) -> list[dict]:
+    """images/index.json: the kubeadm-listed images sorted by reference, then the others as made."""
+    listed = sorted((e for e in entries if e["kubeadm"]), key=lambda e: e["image"])
+    return listed + [e for e in entries if not e["kubeadm"]]
+
+
 def _build(settings: Settings, force: bool) -> str:
     root = settings.mirror_dir
     manifest_path = os.path.join(root, "manifest.json")
     key = cache_key(settings)
-    if not force and mirror.is_warm(root, mirror.load_manifest(manifest_path), key):
-        log(f"mirror for Kubernetes {settings.kubernetes_version} is up to date (key {key})")
+    main = settings.kubernetes_version
+    wanted = " and ".join(settings.releases)
+    current = mirror.load_manifest(manifest_path)
+    if not force and mirror.is_warm(root, current, key, settings.releases):
+        extra = [r for r in mirror.manifest_releases(current) if r not in settings.releases]
+        also = f"; it also carries {', '.join(extra)}" if extra else ""
+        log(f"mirror for Kubernetes {wanted} is up to date (key {key}{also})")
         return manifest_path
 
     timings: dict[str, float] = {}
@@ -91,90 +247,41 @@ def _build(settings: Settings, force: bool) -> str:
     t_all = time.monotonic()
     cpu_mark = [_cpu_seconds()]
 
-    def step(name: str, t0: float) -> None:
-        timings[name] = round(time.monotonic() - t0, 1)
+    def step(name: str, t0: float, version: str | None = None) -> None:
+        """Record a step; steps of a release other than the main one are named "<step> <version>"."""
+        label = name if version in (None, main) else f"{name} {version}"
+        timings[label] = round(time.monotonic() - t0, 1)
         now = _cpu_seconds()
-        cpu[name] = round(now - cpu_mark[0], 1)
+        cpu[label] = round(now - cpu_mark[0], 1)
         cpu_mark[0] = now
-        log(f"{name}: {timings[name]} s wall, {cpu[name]} s CPU")
+        log(f"{label}: {timings[label]} s wall, {cpu[label]} s CPU")
 
     go = gobuild.Go(settings.cache_dir, log=log)
-    version = settings.kubernetes_version
     bin_dir = os.path.join(settings.cache_dir, "bin")
 
-    t0 = time.monotonic()
-    kube = gobuild.build_kubernetes(go, version, os.path.join(bin_dir, f"kubernetes-{version}"))
-    step("kubernetes", t0)
-    pins = gobuild.KubeadmPins(**kube["pins"])
-    t0 = time.monotonic()
-    etcd = gobuild.build_etcd(go, pins.etcd_version, os.path.join(bin_dir, f"etcd-{pins.etcd_version}"))
-    step("etcd", t0)
-    t0 = time.monotonic()
-    coredns = gobuild.build_coredns(go, pins.coredns_version,
-                                    os.path.join(bin_dir, f"coredns-{pins.coredns_version}"))
-    step("coredns", t0)
-    t0 = time.monotonic()
-    gobuild.build_pause(go, pins.pause_version, os.path.join(bin_dir, f"pause-{pins.pause_version}"))
-    step("pause", t0)
-    t0 = time.monotonic()
-    crictl = gobuild.build_crictl(go, version, bin_dir)
-    step("crictl", t0)
+    # Every compile first: a release that cannot be built leaves the published mirror as it was.
+    releases: list[Release] = []
+    for version in settings.releases:
+        t_release, cpu_release = time.monotonic(), _cpu_seconds()
+        releases.append(build_release(go, version, bin_dir, step))
+        if version != main:
+            log(f"Kubernetes {version} and its pins: {round(time.monotonic() - t_release, 1)} s wall, "
+                f"{round(_cpu_seconds() - cpu_release, 1)} s CPU")
+    first = releases[0]
     t0 = time.monotonic()
     router_ref = pinned_kube_router_image()
     router_version = oci.split_reference(router_ref)[1]
     router = gobuild.build_kube_router(go, router_version, os.path.join(bin_dir, f"kube-router-{router_version}"))
+    router_bin = os.path.join(bin_dir, f"kube-router-{router_version}", "kube-router")
     step("kube-router", t0)
 
-    kdir = os.path.join(bin_dir, f"kubernetes-{version}")
-    edir = os.path.join(bin_dir, f"etcd-{pins.etcd_version}")
-    bins = {c: os.path.join(kdir, c) for c in gobuild.KUBERNETES_COMMANDS}
-    bins.update({c: os.path.join(edir, c) for c in gobuild.ETCD_COMMANDS})
-    bins["coredns"] = os.path.join(bin_dir, f"coredns-{pins.coredns_version}", "coredns")
-    bins["pause"] = os.path.join(bin_dir, f"pause-{pins.pause_version}", "pause")
-    bins["kube-router"] = os.path.join(bin_dir, f"kube-router-{router_version}", "kube-router")
-
-    mtime = _epoch(kube["build_date"]) if kube.get("build_date") else 0
-    created = kube.get("build_date") or "1970-01-01T00:00:00Z"
-    artifacts: list[dict] = []
-
-    # Binaries in the dl.k8s.io layout.
-    t0 = time.monotonic()
-    for name in gobuild.KUBERNETES_COMMANDS:
-        rel = mirror.kubernetes_binary_path(version, name)
-        digest, size = mirror.publish_file(root, rel, bins[name], "bare")
-        artifacts.append(mirror.artifact(name, version, "binary", rel, digest, size))
-    write_atomic(os.path.join(root, mirror.kubernetes_stable_path(version)), version + "\n")
-
-    # etcd as its release tarball.
-    ev = pins.etcd_version
-    top = f"etcd-{ev}-linux-amd64"
-    with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
-        readme = os.path.join(tmp, "README.md")
-        with open(readme, "w", encoding="utf-8") as f:
-            f.write(f"etcd {ev} built from go.etcd.io/etcd modules (commit {etcd['commit']}) by {oci.SOURCE}.\n")
-        tarball = os.path.join(tmp, mirror.etcd_tarball_name(ev))
-        _tar_gz(tarball, [(top, "", 0o755), (f"{top}/README.md", readme, 0o644)]
-                + [(f"{top}/{n}", bins[n], 0o755) for n in ("etcd", "etcdctl", "etcdutl")], mtime)
-        rel = mirror.etcd_tarball_path(ev)
-        digest, size = mirror.publish_file(root, rel, tarball, "sum")
-        mirror.write_sha256sums(os.path.dirname(os.path.join(root, rel)), [os.path.basename(rel)])
-        artifacts.append(mirror.artifact("etcd", ev, "tarball", rel, digest, size, commit=etcd["commit"]))
-
-        cv = pins.coredns_version
-        ctgz = os.path.join(tmp, f"coredns_{cv.lstrip('v')}_linux_amd64.tgz")
-        _tar_gz(ctgz, [("coredns", bins["coredns"], 0o755)], mtime)
-        rel = mirror.coredns_tarball_path(cv)
-        digest, size = mirror.publish_file(root, rel, ctgz, "sum")
-        artifacts.append(mirror.artifact("coredns", cv, "tarball", rel, digest, size, commit=coredns["commit"]))
-
-        if crictl:
-            xv = crictl["version"]
-            xtgz = os.path.join(tmp, mirror.crictl_tarball_name(xv))
-            _tar_gz(xtgz, [("crictl", os.path.join(crictl["dir"], "crictl"), 0o755)], mtime)
-            rel = mirror.crictl_tarball_path(xv)
-            digest, size = mirror.publish_file(root, rel, xtgz, "bare")
-            artifacts.append(mirror.artifact("crictl", xv, "tarball", rel, digest, size, commit=crictl["commit"]))
-    step("publish-binaries", t0)
+    artifacts = Artifacts()
+    stable_done: set[str] = set()
+    for release in releases:
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
+            publish_release(root, tmp, release, artifacts, stable_done)
+        step("publish-binaries", t0, release.version)
 
     # Userland from Debian for kube-proxy, kube-router and the test image.
     t0 = time.monotonic()
@@ -186,32 +293,47 @@ def _build(settings: Settings, force: bool) -> str:
         busybox_root, busybox_pkgs = debian.userland(repo, images.TEST_IMAGE_DEBS, work)
         step("debian-userland", t0)
 
-        t0 = time.monotonic()
-        refs = kubeadm_image_list(bins["kubeadm"], version)
-        expected = images.expected_references(version, pins.etcd_image_tag, pins.coredns_version,
-                                              pins.pause_version)
-        if refs != expected:
-            log(f"note: kubeadm lists {refs}, the pins give {expected}; following kubeadm")
-        labels = {"org.opencontainers.image.source": oci.SOURCE,
-                  "org.opencontainers.image.created": created}
-        index = []
         img_dir = os.path.join(root, "images")
-        for ref in refs + [router_ref, images.TEST_IMAGE]:
-            extra = dict(labels)
-            image = images.define(ref, bins, network_root, busybox_root, extra)
+        made: dict[str, dict] = {}
+
+        def image(ref: str, bins: dict[str, str], mtime: int, created: str, release: str | None) -> None:
+            """Make the archive of ``ref`` unless this build made it; ``release``: whose kubeadm lists it."""
             filename = oci.archive_filename(ref)
-            written = oci.write_archive(image, os.path.join(img_dir, filename), mtime, created)
+            if ref in made:
+                add_release(made[ref], release)
+                artifacts.claim(mirror.image_path(filename), release)
+                return
+            labels = {"org.opencontainers.image.source": oci.SOURCE, "org.opencontainers.image.created": created}
+            spec = images.define(ref, bins, network_root, busybox_root, labels)
+            written = oci.write_archive(spec, os.path.join(img_dir, filename), mtime, created)
             mirror.write_sha256(written.path, written.sha256, "sum")
             repo_name, tag = oci.split_reference(ref)
-            kubeadm_listed = ref in refs
-            index.append({"image": ref, "file": filename, "sha256": written.sha256, "size": written.size,
-                          "manifest_digest": written.manifest_digest, "kubeadm": kubeadm_listed})
-            artifacts.append(mirror.artifact(repo_name, tag, "image", mirror.image_path(filename),
-                                             written.sha256, written.size, image=ref,
-                                             manifest_digest=written.manifest_digest, kubeadm=kubeadm_listed))
+            listed = release is not None
+            made[ref] = {"image": ref, "file": filename, "sha256": written.sha256, "size": written.size,
+                         "manifest_digest": written.manifest_digest, "kubeadm": listed}
+            if listed:
+                add_release(made[ref], release)
+            artifacts.add(mirror.artifact(repo_name, tag, "image", mirror.image_path(filename), written.sha256,
+                                          written.size, image=ref, manifest_digest=written.manifest_digest,
+                                          kubeadm=listed), release)
             log(f"image {ref}: {written.size // 1024} KiB")
+
+        for release in releases:
+            t0 = time.monotonic()
+            version, pins = release.version, release.pins
+            refs = kubeadm_image_list(release.bins["kubeadm"], version)
+            expected = images.expected_references(version, pins.etcd_image_tag, pins.coredns_version,
+                                                  pins.pause_version)
+            if refs != expected:
+                log(f"note: kubeadm {version} lists {refs}, the pins give {expected}; following kubeadm")
+            for ref in refs:
+                image(ref, release.bins, release.mtime, release.created, version)
+            if release is first:
+                for ref in (router_ref, images.TEST_IMAGE):
+                    image(ref, dict(first.bins, **{"kube-router": router_bin}), first.mtime, first.created, None)
+            step("images", t0, version)
+        index = image_index(list(made.values()))
         write_atomic(os.path.join(img_dir, "index.json"), json.dumps(index, indent=2) + "\n")
-        step("images", t0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -219,20 +341,22 @@ def _build(settings: Settings, force: bool) -> str:
     manifest = {
         "schema": 1,
         "key": key,
-        "kubernetes_version": version,
-        "pins": {"etcd": pins.etcd_version, "etcd_image_tag": pins.etcd_image_tag,
-                 "coredns": pins.coredns_version, "pause": pins.pause_version,
-                 "crictl": crictl["version"] if crictl else None, "kube-router": router_version},
-        "kubernetes_commit": kube.get("commit", ""),
+        # The main release, as before a mirror could carry two: what the lab and the roles read.
+        "kubernetes_version": main,
+        "pins": dict(first.pins_dict(), **{"kube-router": router_version}),
+        "kubernetes_commit": first.commit,
+        "build_date": first.created,
+        # Every release the mirror carries, the main one included.
+        "releases": {r.version: {"pins": r.pins_dict(), "kubernetes_commit": r.commit, "build_date": r.created}
+                     for r in releases},
         "kube_router_commit": router["commit"],
-        "build_date": created,
         "go": go.version(),
         "debian": {"mirror": repo.mirror, "suite": repo.suite,
                    "packages": {p.name: p.version for p in network_pkgs + busybox_pkgs}},
         "test_image": {"image": images.TEST_IMAGE, "port": images.TEST_IMAGE_PORT},
         "timings_seconds": timings,
         "cpu_seconds": cpu,
-        "artifacts": artifacts,
+        "artifacts": artifacts.as_list(),
     }
     mirror.write_manifest(manifest_path, manifest)
     log(f"done in {timings['total']} s")

@@ -11,7 +11,7 @@ import sys
 from mirror_builder import build as build_mod
 from mirror_builder import debian, images, mirror, toolchain
 from mirror_builder import verify as verify_mod
-from mirror_builder.config import DEFAULT_HOME, KUBERNETES_VERSION, Settings
+from mirror_builder.config import DEFAULT_HOME, KUBERNETES_VERSION, UPGRADE_FROM_VERSION, Settings, SettingsError
 
 DESCRIPTION = """\
 Build the artifact mirror of quorum.k8s for an offline or air-gapped site: Kubernetes
@@ -24,6 +24,7 @@ EPILOG = f"""\
 environment (each flag wins over its variable):
   QUORUM_LAB_HOME                 --home
   QUORUM_KUBERNETES_VERSION       --kubernetes-version
+  QUORUM_ARTIFACTS_UPGRADE_FROM   --upgrade-from (1 or yes: the pin, {UPGRADE_FROM_VERSION}; or a version)
   QUORUM_ARTIFACTS_DEBIAN_MIRROR  --debian-mirror
   QUORUM_ARTIFACTS_DEBIAN_SUITE   --debian-suite
   GOPROXY                         the Go module proxy (default https://proxy.golang.org)
@@ -33,6 +34,7 @@ environment (each flag wins over its variable):
 examples:
   python3 -m mirror_builder build --home /srv/quorum --dry-run   what would be built, nothing contacted
   python3 -m mirror_builder build --home /srv/quorum             last line: /srv/quorum/mirror/manifest.json
+  python3 -m mirror_builder build --home /srv/quorum --upgrade-from   also {UPGRADE_FROM_VERSION}, to upgrade from
   python3 -m mirror_builder verify --home /srv/quorum            every hash, version, image and archive
 """
 
@@ -56,11 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     p_build = sub.add_parser("build", parents=[home, version], formatter_class=fmt,
                              help="build the mirror, or reuse it when it is up to date; prints manifest.json's path last",
                              description="Build the mirror under HOME/mirror, or reuse it when its manifest.json\n"
-                             "was built by this recipe for this version. Prints manifest.json's path last.")
+                             "was built by this recipe for this version (and carries the --upgrade-from release when\n"
+                             "asked for). Prints manifest.json's path last.")
     p_build.add_argument("--debian-mirror", metavar="URL",
                          help="Debian mirror for the images' userland (iptables, busybox) (default: the one in this "
                          "machine's apt sources, else http://deb.debian.org/debian)")
     p_build.add_argument("--debian-suite", metavar="SUITE", help="Debian suite of that userland (default: trixie)")
+    p_build.add_argument("--upgrade-from", metavar="V", nargs="?", const="1",
+                         help="also build release V, the one an upgrade to the main release starts from: older, "
+                         f"at most one minor (default V: the collection's pin, {UPGRADE_FROM_VERSION}; or "
+                         "QUORUM_ARTIFACTS_UPGRADE_FROM=1 or =V). Costs a second Kubernetes build; a mirror that "
+                         "has it stays up to date for builds without it")
     p_build.add_argument("--force", action="store_true", help="publish the mirror files again even when up to date")
     p_build.add_argument("--dry-run", action="store_true",
                          help="say what would be built, where, with which Go and Debian mirror, and whether the "
@@ -74,9 +82,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings.from_env(getattr(args, "kubernetes_version", None), home=getattr(args, "home", None),
-                                 debian_mirror=getattr(args, "debian_mirror", None),
-                                 debian_suite=getattr(args, "debian_suite", None))
+    try:
+        settings = Settings.from_env(getattr(args, "kubernetes_version", None), home=getattr(args, "home", None),
+                                     debian_mirror=getattr(args, "debian_mirror", None),
+                                     debian_suite=getattr(args, "debian_suite", None),
+                                     # only a build reads QUORUM_ARTIFACTS_UPGRADE_FROM
+                                     upgrade_from=args.upgrade_from if args.command == "build" else "")
+    except SettingsError as exc:
+        print(f"mirror build refused: {exc}", file=sys.stderr)
+        return 2
     manifest = os.path.join(settings.mirror_dir, "manifest.json")
     if args.command == "version":
         print(settings.kubernetes_version)
@@ -110,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 def dry_run(settings: Settings, manifest: str) -> int:
     """The plan of a build, from local facts only."""
     key = build_mod.cache_key(settings)
-    if mirror.is_warm(settings.mirror_dir, mirror.load_manifest(manifest), key):
+    if mirror.is_warm(settings.mirror_dir, mirror.load_manifest(manifest), key, settings.releases):
         state = f"up to date (key {key}): a build only checks it"
     elif os.path.exists(manifest):
-        state = "built by another version or recipe: a build publishes it again"
+        state = "built by another version or recipe, or without a release asked for: a build publishes it again"
     else:
         state = "absent: a build makes it"
     go = toolchain.local_go(settings.cache_dir)
@@ -126,7 +140,8 @@ def dry_run(settings: Settings, manifest: str) -> int:
     free_gib = shutil.disk_usage(existing).free / (1 << 30)
     packages = " ".join(images.NETWORK_DEBS + images.TEST_IMAGE_DEBS)
     lines = [
-        ("kubernetes", settings.kubernetes_version),
+        ("kubernetes", settings.kubernetes_version + (f" and {settings.upgrade_from} (to upgrade from)"
+                                                      if settings.upgrade_from else "")),
         ("mirror", f"{settings.mirror_dir} ({state})"),
         ("caches", settings.cache_dir),
         ("go", f"{go}" if go else f"none >= {'.'.join(map(str, toolchain.MIN_GO))} here: Go {toolchain.FALLBACK_GO} "

@@ -1,5 +1,5 @@
 """What the mirror builder and the lab (lab/util.py) share: hashing, atomic writes, log lines
-and the collection's pinned Kubernetes version.
+and the collection's pinned Kubernetes versions.
 
 Standard library only: the mirror builder runs on an operator's connected machine where
 nothing but Python is installed.
@@ -37,6 +37,12 @@ def _defaults(path: PathLike = DEFAULTS_FILE) -> Any:
 def pinned_kubernetes_version(path: PathLike = DEFAULTS_FILE) -> str:
     """KUBERNETES_VERSION of plugins/module_utils/_defaults.py ("1.35.8", without a "v")."""
     return str(_defaults(path).KUBERNETES_VERSION).lstrip("v")
+
+
+def pinned_upgrade_from_version(path: PathLike = DEFAULTS_FILE) -> str:
+    """UPGRADE_FROM_VERSION of plugins/module_utils/_defaults.py ("1.34.12", without a "v"): the
+    release the upgrade to KUBERNETES_VERSION is tested from."""
+    return str(_defaults(path).UPGRADE_FROM_VERSION).lstrip("v")
 
 
 def pinned_kube_router_image(path: PathLike = DEFAULTS_FILE) -> str:

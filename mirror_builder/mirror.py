@@ -112,9 +112,20 @@ def load_manifest(path: str) -> dict | None:
         return None
 
 
-def is_warm(root: str, manifest: dict | None, key: str) -> bool:
-    """True when ``manifest`` was built for ``key`` and every artifact is on disk at its size."""
+def manifest_releases(manifest: dict) -> list[str]:
+    """The Kubernetes releases a manifest carries (its ``releases``; older ones: ``kubernetes_version``)."""
+    if isinstance(manifest.get("releases"), dict):
+        return list(manifest["releases"])
+    return [manifest["kubernetes_version"]] if manifest.get("kubernetes_version") else []
+
+
+def is_warm(root: str, manifest: dict | None, key: str, releases: tuple[str, ...] | list[str] = ()) -> bool:
+    """True when ``manifest`` was built for ``key``, carries every release of ``releases`` (more is
+    fine: a mirror built with an upgrade-from release serves a build without it), and every
+    artifact is on disk at its size."""
     if not manifest or manifest.get("key") != key:
+        return False
+    if not set(releases) <= set(manifest_releases(manifest)):
         return False
     for entry in manifest.get("artifacts", []):
         path = os.path.join(root, entry["path"])

@@ -6,11 +6,12 @@ can be copied to a node and run there, e.g. from a Molecule verify step:
     python3 verify_images.py --mirror http://10.0.0.1:8080 --kubeadm /usr/bin/kubeadm \
         --json /tmp/images.json
 
-It downloads ``images/index.json`` and every archive it lists (checking each
-SHA-256), imports them with ``ctr -n k8s.io images import`` (``--local`` on
-containerd 2), then checks that
+It downloads ``images/index.json`` and the archives a node of version V needs
+(checking each SHA-256): the entries without a ``kubernetes`` key and those whose
+``kubernetes`` list names V (a mirror may carry two releases). It imports them
+with ``ctr -n k8s.io images import`` (``--local`` on containerd 2), then checks that
 
-* every image of the index is known to containerd under its exact name, and
+* every image selected is known to containerd under its exact name, and
 * ``kubeadm config images list --kubernetes-version V`` equals, as a set, the
   ``registry.k8s.io/`` images containerd holds in the ``k8s.io`` namespace.
 
@@ -60,6 +61,13 @@ def ctr_major(ctr: list[str]) -> int:
     return int(m.group(1)) if m else 1
 
 
+def for_version(index: list[dict], version: str) -> list[dict]:
+    """The entries a node of ``version`` imports: those without ``kubernetes`` (not kubeadm's) and
+    those whose ``kubernetes`` names ``version`` (the roles select the same way)."""
+    version = version if version.startswith("v") else "v" + version
+    return [e for e in index if "kubernetes" not in e or version in e["kubernetes"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--mirror", required=True, help="mirror base URL or directory (holds images/index.json)")
@@ -82,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             version = json.loads(_fetch(args.mirror, "manifest.json"))["kubernetes_version"]
         except (OSError, ValueError, KeyError):
-            version = next(e["image"].rsplit(":", 1)[1] for e in index if "/kube-apiserver:" in e["image"])
+            tags = [e["image"].rsplit(":", 1)[1] for e in index if "/kube-apiserver:" in e["image"]]
+            version = max(tags, key=lambda t: [int(n) for n in re.findall(r"\d+", t)])  # the newest release
 
+    index = for_version(index, version)
     ctr = [args.ctr, "--address", args.address, "--namespace", "k8s.io"]
     import_flags = ["--local"] if ctr_major([args.ctr]) >= 2 else []
     t0 = time.monotonic()

@@ -58,7 +58,8 @@ def test_help_explains_every_flag(capsys):
         cli.main(["build", "--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    for flag in ("--home", "--kubernetes-version", "--debian-mirror", "--debian-suite", "--force", "--dry-run"):
+    for flag in ("--home", "--kubernetes-version", "--debian-mirror", "--debian-suite", "--force", "--dry-run",
+                 "--upgrade-from", "QUORUM_ARTIFACTS_UPGRADE_FROM"):
         assert flag in out
 
 
@@ -86,12 +87,73 @@ def test_verify_without_a_mirror_says_so(tmp_path, capsys):
 
 def test_dry_run_tells_a_warm_mirror_from_a_stale_one(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli.toolchain, "local_go", lambda cache: "/usr/bin/go")
+    monkeypatch.delenv("QUORUM_ARTIFACTS_UPGRADE_FROM", raising=False)
     settings = config.Settings.from_env(home=str(tmp_path))
     (tmp_path / "mirror" / "images").mkdir(parents=True)
     (tmp_path / "mirror" / "images" / "index.json").write_text("[]")
     manifest = tmp_path / "mirror" / "manifest.json"
-    manifest.write_text('{"key": "%s", "artifacts": []}' % cli.build_mod.cache_key(settings))
+    manifest.write_text('{"key": "%s", "releases": {"%s": {}}, "artifacts": []}'
+                        % (cli.build_mod.cache_key(settings), config.KUBERNETES_VERSION))
     cli.main(["build", "--dry-run", "--home", str(tmp_path)])
     assert "(up to date (key" in capsys.readouterr().out
     cli.main(["build", "--dry-run", "--home", str(tmp_path), "--kubernetes-version", "v1.35.6"])
     assert "another version or recipe" in capsys.readouterr().out
+    cli.main(["build", "--dry-run", "--home", str(tmp_path), "--upgrade-from"])
+    out = capsys.readouterr().out
+    assert f"and {config.UPGRADE_FROM_VERSION} (to upgrade from)" in out and "without a release asked for" in out
+
+
+def test_upgrade_from_pin_is_read_from_the_file_given(tmp_path):
+    other = tmp_path / "_defaults.py"
+    other.write_text('KUBERNETES_VERSION = "1.36.1"\nUPGRADE_FROM_VERSION = "v1.35.9"\n')
+    assert common.pinned_upgrade_from_version(other) == "1.35.9"
+    with open(DEFAULTS, encoding="utf-8") as f:
+        pinned = re.search(r'^UPGRADE_FROM_VERSION = "v?([0-9.]+)"', f.read(), re.M).group(1)
+    assert config.UPGRADE_FROM_VERSION == "v" + pinned
+    config.check_upgrade_pair(config.KUBERNETES_VERSION, config.UPGRADE_FROM_VERSION)  # the pins make a pair
+
+
+def test_upgrade_from_is_opt_in_flag_then_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("QUORUM_ARTIFACTS_UPGRADE_FROM", raising=False)
+    home = str(tmp_path)
+    assert config.Settings.from_env(home=home).releases == (config.KUBERNETES_VERSION,)
+    for word in ("1", "yes", "YES", "true"):
+        monkeypatch.setenv("QUORUM_ARTIFACTS_UPGRADE_FROM", word)
+        assert config.Settings.from_env(home=home).upgrade_from == config.UPGRADE_FROM_VERSION
+    monkeypatch.setenv("QUORUM_ARTIFACTS_UPGRADE_FROM", "1.34.11")
+    s = config.Settings.from_env(home=home)
+    assert s.releases == (config.KUBERNETES_VERSION, "v1.34.11")
+    assert config.Settings.from_env(home=home, upgrade_from="v1.34.10").upgrade_from == "v1.34.10"
+    for off in ("", "0", "no"):
+        monkeypatch.setenv("QUORUM_ARTIFACTS_UPGRADE_FROM", off)
+        assert config.Settings.from_env(home=home).upgrade_from is None
+
+
+@pytest.mark.parametrize("main, old, message", [
+    ("v1.35.8", "v1.35.8", "is not older than the release built, v1.35.8"),
+    ("v1.35.8", "v1.36.0", "is not older"),
+    ("v1.35.8", "v1.33.9", "more than one minor older than v1.35.8"),
+    ("v1.35.8", "v0.35.8", "more than one minor older"),
+    ("v1.35.8", "1.34", "not a release version"),
+])
+def test_refused_upgrade_pairs(main, old, message):
+    with pytest.raises(config.SettingsError, match=message):
+        config.Settings(home="/x", kubernetes_version=main, upgrade_from=old)
+
+
+def test_allowed_upgrade_pairs():
+    assert config.Settings(home="/x", kubernetes_version="v1.35.8", upgrade_from="v1.34.12").releases == \
+        ("v1.35.8", "v1.34.12")
+    assert config.Settings(home="/x", kubernetes_version="v1.35.8", upgrade_from="v1.35.6").upgrade_from == "v1.35.6"
+    assert sorted(["v1.35.8", "v1.10.0", "v1.9.3"], key=config.version_key) == ["v1.9.3", "v1.10.0", "v1.35.8"]
+
+
+def test_cli_refuses_a_bad_pair_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("QUORUM_ARTIFACTS_UPGRADE_FROM", raising=False)
+    assert cli.main(["build", "--home", str(tmp_path), "--upgrade-from", "v1.33.9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mirror build refused: the upgrade-from release v1.33.9") and err.count("\n") == 1
+    assert not (tmp_path / "cache").exists()
+    # verify and path do not read the variable
+    monkeypatch.setenv("QUORUM_ARTIFACTS_UPGRADE_FROM", "v1.2.3")
+    assert cli.main(["path", "--home", str(tmp_path)]) == 0
