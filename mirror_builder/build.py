@@ -248,8 +248,8 @@ def _build(settings: Settings, force: bool) -> str:
     cpu_mark = [_cpu_seconds()]
 
     def step(name: str, t0: float, version: str | None = None) -> None:
-        """Record a step; steps of a release other than the main one are named "<step> <version>"."""
-        label = name if version in (None, main) else f"{name} {version}"
+        """Record a step; those of a release other than the main one are named "<step> for <version>"."""
+        label = name if version in (None, main) else f"{name} for {version}"
         timings[label] = round(time.monotonic() - t0, 1)
         now = _cpu_seconds()
         cpu[label] = round(now - cpu_mark[0], 1)
