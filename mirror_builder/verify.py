@@ -146,6 +146,7 @@ def verify(manifest_path: str) -> dict:
                 have = release_images(index, version)
                 add(f"{version}: kubeadm config images list == images/index.json (images for {version})",
                     listed == have, f"kubeadm: {listed}; index: {have}")
+
     def belongs(entry: dict) -> bool:  # an index from before the key: the manifest's one release
         named = set(entry.get("kubernetes", releases))
         return bool(named) and named <= set(releases)

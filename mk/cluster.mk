@@ -3,13 +3,14 @@
 #   make cluster-stacked        the Molecule scenario cluster_stacked (9 min measured; test-e2e)
 #   make cluster-external       the Molecule scenario cluster_external: external etcd, 10 nodes (11.5 min; test-e2e)
 #   make cluster-lifecycle      the Molecule scenario lifecycle: scale.yml, remove_node.yml, reset.yml (test-e2e)
+#   make cluster-upgrade        the Molecule scenarios upgrade and upgrade_external: upgrade.yml from the previous minor (test-e2e)
 #   make certs-recovery         the Molecule scenarios certs_recovery (renewal, expiry, stacked etcd backup and restore)
 #                               and certs_recovery_external (external etcd restore) (test-e2e)
 # Both need the Kubernetes artifacts (make artifacts) and run on systemd-nspawn nodes (docs/lab.md).
 CLUSTER_TOPOLOGY ?= stacked
 CLUSTER_KUBECONFIG ?= $(QUORUM_LAB_HOME)/results/$(CLUSTER_TOPOLOGY)-admin.conf
 
-.PHONY: cluster cluster-stacked cluster-external cluster-lifecycle certs-recovery
+.PHONY: cluster cluster-stacked cluster-external cluster-lifecycle certs-recovery cluster-upgrade
 
 cluster: venv
 	lab/lab up $(CLUSTER_TOPOLOGY)
@@ -41,3 +42,11 @@ certs-recovery: venv artifacts
 	scripts/molecule.sh certs_recovery_external
 
 E2E_TARGETS += certs-recovery
+
+# The rolling upgrade (issue 18): playbooks/upgrade.yml from the previous minor, on both topologies.
+cluster-upgrade: venv
+	$(MAKE) artifacts QUORUM_ARTIFACTS_UPGRADE_FROM=1
+	scripts/molecule.sh upgrade
+	scripts/molecule.sh upgrade_external
+
+E2E_TARGETS += cluster-upgrade

@@ -116,7 +116,7 @@ def test_every_etcd_entry_point_has_a_spec_with_the_roles_variables():
     specs = load(os.path.join(REPO, "roles", "etcd", "meta", "argument_specs.yml"))["argument_specs"]
     defaults = load(os.path.join(REPO, "roles", "etcd", "defaults", "main.yml"))
     assert set(specs) == {"main", "certificates", "check_replace", "members", "verify", "backup", "backup_timer",
-                          "restore", "restore_check", "renew", "tools", "absent"}
+                          "restore", "restore_check", "renew", "tools", "absent", "running"}
     general = set(d for d in defaults if not d.startswith(("etcd_restore_", "etcd_renew_")))
     for name, spec in specs.items():
         assert os.path.isfile(os.path.join(REPO, "roles", "etcd", "tasks", name + ".yml")), name
