@@ -1,9 +1,10 @@
 """Seconds spent in each play of ansible-playbook logs written with the profile_tasks callback.
 
-Usage: run_phases.py LOG [LOG...]  ->  JSON {log basename: {play name: seconds}}
+Usage: run_phases.py LOG [LOG...]  ->  JSON {log basename: {play name: [seconds of each batch]}}
 profile_tasks prints, under every task banner, a line such as
-"Thursday 03 December 2026  23:20:01 +0000 (0:00:01.234)       0:00:05.123 ****": a play lasts from
-its first such line to the first line of the next play (or the log's last line).
+"Thursday 03 December 2026  23:20:01 +0000 (0:00:01.234)       0:00:05.123 ****": a play (each batch
+of a serial play prints its banner again) lasts from its first such line to the first line of the
+next banner's play (or the log's last such line).
 """
 from __future__ import annotations
 
@@ -18,20 +19,22 @@ PLAY = re.compile(r"^PLAY \[(.*)\]")
 
 
 def phases(lines):
-    marks = []  # (play, time)
-    play = None
+    batches = []  # [play name, first time, last time] per banner
     for line in lines:
         match = PLAY.match(line)
         if match:
-            play = match.group(1)
+            batches.append([match.group(1), None, None])
             continue
         match = STAMP.match(line)
-        if match and play is not None:
-            marks.append((play, datetime.strptime(re.sub(r"\s+", " ", match.group(1)), "%d %B %Y %H:%M:%S")))
+        if match and batches:
+            when = datetime.strptime(re.sub(r"\s+", " ", match.group(1)), "%d %B %Y %H:%M:%S")
+            batches[-1][1] = batches[-1][1] or when
+            batches[-1][2] = when
+    timed = [b for b in batches if b[1] is not None]
     out = {}
-    for i, (name, start) in enumerate(marks):
-        end = marks[i + 1][1] if i + 1 < len(marks) else start
-        out[name] = round(out.get(name, 0.0) + (end - start).total_seconds(), 1)
+    for i, (name, start, last) in enumerate(timed):
+        end = timed[i + 1][1] if i + 1 < len(timed) else last
+        out.setdefault(name, []).append(round((end - start).total_seconds(), 1))
     return out
 
 
