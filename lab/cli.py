@@ -7,8 +7,15 @@ import json
 import os
 import shlex
 import sys
+from typing import Any
 
 from lab import ansible_env, backend, config, image, lifecycle, mirror, net, power, state, topology, vault
+
+
+_WORKERS_HELP = ", ".join(
+    f"{name}: 1 to {topology.max_workers(name)} workers (default {default})"
+    for name, (_kind, default) in topology.VARIABLE_WORKERS.items()
+) + "; refused for the other topologies"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="build or reuse the image and mirror, boot a topology, start OpenBao")
     up.add_argument("topology", choices=sorted(topology.TOPOLOGIES))
     up.add_argument("--boot-timeout", type=float, help="seconds to wait for SSH on every VM")
+    up.add_argument("--workers", type=int, metavar="N", help=_WORKERS_HELP)
     sub.add_parser("down", help="stop everything of the instance, remove taps and namespace")
     st = sub.add_parser("status", help="what runs (exit 0 only when the lab is up and healthy)")
     st.add_argument("--json", action="store_true")
@@ -40,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     bld.add_argument("--force", action="store_true")
     inv = sub.add_parser("inventory", help="write the inventory of a topology (no boot) and print its path")
     inv.add_argument("topology", choices=sorted(topology.TOPOLOGIES))
+    inv.add_argument("--workers", type=int, metavar="N",
+                     help=_WORKERS_HELP + "; default: the running lab's count, else the topology's default")
     sub.add_parser("netns", help="create the instance's namespace and bridge (idempotent)")
     sub.add_parser("topologies", help="list the topologies")
     envp = sub.add_parser("env", help="print shell exports for Vault and Ansible (source it inside 'lab exec')")
@@ -92,7 +102,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     paths = config.paths()
     ns = config.netns_name(paths.instance)
     if args.cmd == "up":
-        st = lifecycle.up(paths, args.topology, boot_timeout=args.boot_timeout)
+        st = lifecycle.up(paths, args.topology, boot_timeout=args.boot_timeout, workers=args.workers)
         print(f"inventory: {paths.inventory}")
         for name, vm in st["vms"].items():
             print(f"  {name:10} {vm['ip']}")
@@ -132,7 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         # with the host firewall on, a node takes SSH from the frontends only
         firewall = backend.of(st).INVENTORY_VARS.get("quorum_firewall", False)
-        via = topology.jump_hosts(topology.nodes(st["topology"]), power.node_of(st, args.name)) if firewall else None
+        via = topology.jump_hosts(topology.state_nodes(st), power.node_of(st, args.name)) if firewall else None
         argv = lifecycle.ssh_argv(paths, vm["ip"], command, via)
         if command == []:
             argv.insert(1, "-t")
@@ -145,7 +155,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(repo)
         return 0
     if args.cmd == "inventory":
-        path = lifecycle.write_inventory(paths, args.topology, topology.nodes(args.topology), topology.backend(args.topology))
+        workers = inventory_workers(args.topology, args.workers, state.load(paths), paths.instance)
+        path = lifecycle.write_inventory(paths, args.topology, topology.nodes(args.topology, workers=workers),
+                                         topology.backend(args.topology))
         print(path)
         return 0
     if args.cmd == "netns":
@@ -157,7 +169,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "topologies":
         for name, (etcd, kinds, desc) in topology.TOPOLOGIES.items():
             vms = sum(kind[1] for kind in kinds)
-            print(f"{name:9} {vms} VMs, etcd {etcd:8} {desc}")
+            count = f"{vms}+N" if name in topology.VARIABLE_WORKERS else str(vms)
+            print(f"{name:9} {count} VMs, etcd {etcd:8} {desc}")
         return 0
     if args.cmd == "env":
         exports = {} if args.ansible else vault.client_env(paths)
@@ -168,6 +181,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise config.LabError(f"unknown command {args.cmd}")
 
 
+def inventory_workers(topo: str, workers: int | None, st: dict[str, Any] | None, instance: str) -> int | None:
+    """The worker count `lab inventory` writes: ``workers``, else the count the instance's lab was
+    booted with when it runs ``topo``; refused when it differs from that (the inventory is the lab's)."""
+    booted = st.get("workers") if st and st.get("topology") == topo else None
+    if workers is not None and booted is not None and workers != booted:
+        raise config.LabError(f"lab instance {instance!r} runs {topo} with {booted} workers, not {workers}: "
+                              f"its inventory follows the lab ('lab down' first, or another instance)")
+    return topology.worker_count(topo, booted if workers is None else workers)
+
+
 def _self() -> str:
     return os.environ.get("QUORUM_LAB_CLI", "lab/lab")
 
@@ -176,7 +199,8 @@ def _print_status(report: dict[str, object]) -> None:
     print(f"instance {report['instance']}: {report.get('status', 'down')}  (namespace {report['netns']}"
           f"{'' if report['netns_exists'] else ', absent'})")
     if report.get("topology"):
-        print(f"topology {report['topology']}, accel {report.get('accel')}, image {report.get('image')}")
+        workers = f" ({report['workers']} workers)" if report.get("workers") is not None else ""
+        print(f"topology {report['topology']}{workers}, accel {report.get('accel')}, image {report.get('image')}")
     for name, vm in (report.get("vms") or {}).items():  # type: ignore[union-attr]
         alive = "running" if vm["alive"] else "DEAD"
         print(f"  {name:10} {vm['ip']:14} pid {vm['pid']:<8} {alive:8} rss {vm['rss_mib']} MiB / {vm['memory_mib']} MiB")

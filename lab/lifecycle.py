@@ -230,16 +230,26 @@ def boot_limits(boot_timeout: float | None) -> tuple[float, float]:
     return timeout, max(timeout, float(os.environ.get("QUORUM_LAB_BOOT_MAX", "0") or 0) or 1800)
 
 
-def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> dict[str, Any]:
-    node_list = topology.nodes(topo)
+def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None, workers: int | None = None) -> dict[str, Any]:
+    """Boot ``topo`` (``workers``: the worker count of a topology that takes one, topology.VARIABLE_WORKERS;
+    without it, the running lab's count or the topology's default)."""
     ns = config.netns_name(paths.instance)
     st = state.load(paths)
-    if running(paths, st):
+    is_running = running(paths, st)
+    if workers is None and is_running and st is not None and st["topology"] == topo:
+        workers = st.get("workers")
+    count = topology.worker_count(topo, workers)
+    node_list = topology.nodes(topo, workers=count)
+    if is_running:
         assert st is not None
         if st["topology"] != topo:
             raise config.LabError(
                 f"lab instance {paths.instance!r} runs topology {st['topology']!r}: run 'lab down' first "
                 f"(or choose another instance with QUORUM_LAB_INSTANCE)")
+        if st.get("workers") != count:
+            raise config.LabError(
+                f"lab instance {paths.instance!r} runs {topo} with {st.get('workers')} workers, not {count}: "
+                f"run 'lab down' first (or choose another instance with QUORUM_LAB_INSTANCE)")
         log(f"lab {paths.instance!r} already up ({topo}); checking SSH")
         for node in node_list:
             wait_ssh(paths, ns, node, st["vms"][node.name]["pid"], 120, 300, via=topology.jump_hosts(node_list, node))
@@ -260,6 +270,8 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None) -> 
     paths.run.mkdir(parents=True, exist_ok=True)
     st = {"instance": paths.instance, "topology": topo, "netns": ns, "backend": machine.NAME, "accel": accel,
           "image": img.key, "status": "booting", "started": time.time(), "vms": {}}
+    if count is not None:  # `lab inventory`, `status`, `ssh`, `kill`, `start` read it (topology.state_nodes)
+        st["workers"] = count
     state.save(paths, st)
     try:
         machine.prepare(img, st)
@@ -385,6 +397,7 @@ def record_figures(paths: config.Paths, st: dict[str, Any], node_list: list[topo
         load1 = -1.0
     figures = {
         "topology": st["topology"], "instance": paths.instance, "accel": st["accel"], "vms": len(node_list),
+        **({"workers": st["workers"]} if st.get("workers") is not None else {}),
         "build_or_reuse_seconds": st.get("build_seconds"), "boot_all_seconds": st.get("boot_all_seconds"),
         "boot_seconds": st.get("boot_seconds"), "backend": st.get("backend", "qemu"),
         "rss_mib": {n.name: node_memory_mib(paths, st, n.name) for n in node_list},
@@ -449,6 +462,8 @@ def status(paths: config.Paths) -> tuple[dict[str, Any], bool]:
             report["leftover_pids"] = leftovers
         return report, False
     report.update({k: st.get(k) for k in ("topology", "status", "backend", "accel", "image", "boot_all_seconds")})
+    if st.get("workers") is not None:
+        report["workers"] = st["workers"]
     vms = {}
     for name, vm in st.get("vms", {}).items():
         alive = pid_alive(vm["pid"]) and is_ours(pid_cmdline(vm["pid"]), paths)

@@ -24,7 +24,7 @@ from lab.util import log, pid_alive, pid_cmdline
 
 def node_of(st: dict[str, Any], name: str, env: dict[str, str] | None = None) -> topology.Node:
     """The topology's node ``name``, sized as it was booted (the state file's memory and vCPUs)."""
-    for node in topology.nodes(st["topology"], env):
+    for node in topology.state_nodes(st, env):
         if node.name == name:
             vm = st["vms"][name]
             size = dataclasses.replace(node.size, memory_mib=int(vm.get("memory_mib") or node.size.memory_mib),
@@ -102,7 +102,7 @@ def start(paths: config.Paths, name: str, *, wait_ssh: bool = False, boot_timeou
         result: dict[str, Any] = {"t": t, "pid": pid}
         if wait_ssh:
             seconds = lifecycle.wait_ssh(paths, ns, node, pid, timeout, hard_max, on_booted=stack.close,
-                                         via=topology.jump_hosts(topology.nodes(st["topology"]), node))
+                                         via=topology.jump_hosts(topology.state_nodes(st), node))
             result["ssh_seconds"] = round(seconds, 1)
             log(f"{name} ({node.ip}) answers SSH {seconds:.1f} s after {machine.LABEL} started")
     return result

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from lab import config
 
-# name prefix -> (inventory group or None, size role, first host octet)
+# kind -> (inventory group or None, size role, first host octet): node N of a kind gets host
+# octet first + N and is named "<kind>-N", or "<NAME_PREFIX[kind]>-N".
 KINDS: dict[str, tuple[str | None, str, int]] = {
     "fe": ("frontend", "frontend", 10),
     "cp": ("control_plane", "control_plane", 20),
@@ -18,7 +20,11 @@ KINDS: dict[str, tuple[str | None, str, int]] = {
     "worker": ("worker", "worker", 40),
     "meta": ("meta_worker", "meta_worker", 50),
     "node": ("nodes", "node", 60),
+    # the workers of `large`: worker-1 is 10.231.0.100, worker-150 10.231.0.249, the last host
+    # address below the API VIP (the others' worker range, .41-.49, holds nine)
+    "many": ("worker", "worker", 99),
 }
+NAME_PREFIX = {"many": "worker"}
 
 # topology -> (etcd topology, [(kind, count)], description)
 TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
@@ -50,7 +56,17 @@ TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
         [("fe", 2), ("etcd", 3), ("cp", 3), ("worker", 1), ("meta", 1)],
         "stacked + 3 external etcd",
     ),
+    # Scale (scripts/bench.py, docs/performance.md): the count of "many" comes from --workers.
+    "large": (
+        "stacked",
+        [("fe", 2), ("cp", 3), ("many", 0)],
+        "2 frontends, 3 control planes (stacked etcd), N workers (--workers N)",
+    ),
 }
+
+# Topologies whose worker count is chosen at `lab up TOPOLOGY --workers N`:
+# topology -> (the kind whose count it is, the count without --workers)
+VARIABLE_WORKERS: dict[str, tuple[str, int]] = {"large": ("many", 3)}
 
 CONTRACT_GROUPS = ("frontend", "control_plane", "etcd", "meta_worker", "worker")
 
@@ -58,7 +74,7 @@ BACKENDS = ("qemu", "nspawn")
 # Kubernetes clusters run on systemd-nspawn nodes by default: under software emulation two
 # control planes could not keep etcd steady on 2 host cores (docs/cluster.md). The other
 # topologies keep QEMU VMs, on which their scenarios were proven.
-NSPAWN_TOPOLOGIES = ("minimal", "stacked", "lifecycle", "external")
+NSPAWN_TOPOLOGIES = ("minimal", "stacked", "lifecycle", "external", "large")
 
 
 def backend(topology: str, env: dict[str, str] | None = None) -> str:
@@ -81,31 +97,69 @@ class Node:
     size: config.Size
 
 
-def nodes(topology: str, env: dict[str, str] | None = None) -> list[Node]:
-    """The VMs of ``topology`` in boot order."""
+def max_workers(topology: str) -> int:
+    """The most workers ``topology`` takes: its worker kind's addresses end below the API VIP."""
+    kind = VARIABLE_WORKERS[topology][0]
+    net = ipaddress.ip_network(config.NODE_CIDR)
+    return int(ipaddress.ip_address(config.API_VIP)) - int(net.network_address) - 1 - KINDS[kind][2]
+
+
+def worker_count(topology: str, workers: int | None) -> int | None:
+    """The worker count of ``topology`` (None for a topology of fixed size): ``workers``, else its
+    default; LabError for a count out of range, or any count for a topology of fixed size."""
     if topology not in TOPOLOGIES:
         raise config.LabError(f"unknown topology {topology!r}: choose one of {', '.join(TOPOLOGIES)}")
-    net = ipaddress.ip_network(config.NODE_CIDR)
-    result = []
-    for kind, count in TOPOLOGIES[topology][1]:
-        group, size_role, first = KINDS[kind]
-        for index in range(1, count + 1):
-            octet = first + index
-            ip = str(net.network_address + octet)
-            name = f"{kind}-{index}"
-            result.append(
-                Node(
-                    name=name,
-                    group=group or "",
-                    size_role=size_role,
-                    ip=ip,
-                    mac=f"52:54:00:e7:00:{octet:02x}",
-                    tap=f"qt-{name}",
-                    size=config.role_size(size_role, env),
-                )
-            )
+    if topology not in VARIABLE_WORKERS:
+        if workers is not None:
+            raise config.LabError(f"topology {topology!r} has a fixed size: --workers is for "
+                                  f"{', '.join(VARIABLE_WORKERS)}")
+        return None
+    count = VARIABLE_WORKERS[topology][1] if workers is None else workers
+    most = max_workers(topology)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+        raise config.LabError(f"--workers {count}: topology {topology!r} takes 1 to {most} workers "
+                              f"(their addresses end below the API VIP {config.API_VIP})")
+    return count
+
+
+def nodes(topology: str, env: dict[str, str] | None = None, workers: int | None = None) -> list[Node]:
+    """The VMs of ``topology`` in boot order (``workers``: the count of a topology of
+    VARIABLE_WORKERS; its default without it)."""
+    if topology not in TOPOLOGIES:
+        raise config.LabError(f"unknown topology {topology!r}: choose one of {', '.join(TOPOLOGIES)}")
+    count_of = worker_count(topology, workers)
+    kinds = [(kind, count_of if topology in VARIABLE_WORKERS and kind == VARIABLE_WORKERS[topology][0] else count)
+             for kind, count in TOPOLOGIES[topology][1]]
+    result = [node for kind, count in kinds for node in kind_nodes(kind, count, env)]
     check_addresses(result)
     return result
+
+
+def kind_nodes(kind: str, count: int, env: dict[str, str] | None = None) -> list[Node]:
+    """Nodes 1..``count`` of ``kind`` (unchecked: nodes() checks the addresses of a topology)."""
+    net = ipaddress.ip_network(config.NODE_CIDR)
+    group, size_role, first = KINDS[kind]
+    result = []
+    for index in range(1, count + 1):
+        octet = first + index
+        name = f"{NAME_PREFIX.get(kind, kind)}-{index}"
+        result.append(
+            Node(
+                name=name,
+                group=group or "",
+                size_role=size_role,
+                ip=str(net.network_address + octet),
+                mac=f"52:54:00:e7:00:{octet:02x}",
+                tap=f"qt-{name}",
+                size=config.role_size(size_role, env),
+            )
+        )
+    return result
+
+
+def state_nodes(st: dict[str, Any], env: dict[str, str] | None = None) -> list[Node]:
+    """The nodes of a lab's state file: its topology, with the worker count it was booted with."""
+    return nodes(st["topology"], env, workers=st.get("workers"))
 
 
 def check_addresses(node_list: list[Node]) -> None:

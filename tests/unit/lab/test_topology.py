@@ -16,6 +16,7 @@ EXPECTED_COUNTS = {
     "stacked": {"frontend": 2, "control_plane": 3, "worker": 1, "meta_worker": 1},
     "lifecycle": {"frontend": 3, "control_plane": 5, "worker": 2},
     "external": {"frontend": 2, "etcd": 3, "control_plane": 3, "worker": 1, "meta_worker": 1},
+    "large": {"frontend": 2, "control_plane": 3, "worker": 3},  # without --workers: 3
 }
 
 
@@ -48,9 +49,12 @@ def test_vip_is_inside_the_node_network_and_not_a_host():
     assert config.API_VIP not in all_ips
 
 
-def test_a_name_has_the_same_address_in_every_topology():
+def test_a_name_has_the_same_address_in_every_topology_of_fixed_size():
+    # the workers of `large` have a range of their own (test_large_* below)
     seen = {}
     for name in topology.TOPOLOGIES:
+        if name in topology.VARIABLE_WORKERS:
+            continue
         for node in topology.nodes(name, env={}):
             assert seen.setdefault(node.name, node.ip) == node.ip
 
@@ -116,3 +120,95 @@ def test_check_addresses_rejects_duplicates_and_reserved():
         topology.check_addresses([node.__class__(**{**node.__dict__, "ip": config.API_VIP})])
     with pytest.raises(config.LabError, match="not a host address"):
         topology.check_addresses([node.__class__(**{**node.__dict__, "ip": "10.9.9.9"})])
+
+
+# ---------------------------------------------------------------- large: N workers chosen at `lab up`
+
+# Every address of the topologies of fixed size, as scenarios and docs rely on them (docs/lab.md).
+FIXED_ADDRESSES = {
+    "single": ["node-1=61"],
+    "smoke": ["node-1=61", "node-2=62", "node-3=63"],
+    "minimal": ["fe-1=11", "cp-1=21", "worker-1=41", "meta-1=51"],
+    "frontend": ["fe-1=11", "fe-2=12", "be-1=21", "be-2=22", "be-3=23"],
+    "frontend3": ["fe-1=11", "fe-2=12", "fe-3=13", "be-1=21", "be-2=22"],
+    "etcd": ["etcd-1=31", "etcd-2=32", "etcd-3=33", "spare-1=39"],
+    "stacked": ["fe-1=11", "fe-2=12", "cp-1=21", "cp-2=22", "cp-3=23", "worker-1=41", "meta-1=51"],
+    "lifecycle": ["fe-1=11", "fe-2=12", "fe-3=13", "cp-1=21", "cp-2=22", "cp-3=23", "cp-4=24", "cp-5=25",
+                  "worker-1=41", "worker-2=42"],
+    "external": ["fe-1=11", "fe-2=12", "etcd-1=31", "etcd-2=32", "etcd-3=33", "cp-1=21", "cp-2=22", "cp-3=23",
+                 "worker-1=41", "meta-1=51"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_ADDRESSES))
+def test_topologies_of_fixed_size_keep_their_names_addresses_and_macs(name):
+    nodes = topology.nodes(name, env={})
+    assert [f"{n.name}={n.ip.rsplit('.', 1)[1]}" for n in nodes] == FIXED_ADDRESSES[name]
+    assert all(n.mac == f"52:54:00:e7:00:{int(n.ip.rsplit('.', 1)[1]):02x}" for n in nodes)
+
+
+def test_every_topology_but_large_has_a_fixed_size():
+    assert set(FIXED_ADDRESSES) | {"large"} == set(topology.TOPOLOGIES)
+    assert set(topology.VARIABLE_WORKERS) == {"large"}
+
+
+def test_large_with_one_worker():
+    nodes = topology.nodes("large", env={}, workers=1)
+    assert [(n.name, n.group, n.size_role, n.ip) for n in nodes] == [
+        ("fe-1", "frontend", "frontend", "10.231.0.11"), ("fe-2", "frontend", "frontend", "10.231.0.12"),
+        ("cp-1", "control_plane", "control_plane", "10.231.0.21"),
+        ("cp-2", "control_plane", "control_plane", "10.231.0.22"),
+        ("cp-3", "control_plane", "control_plane", "10.231.0.23"),
+        ("worker-1", "worker", "worker", "10.231.0.100"),
+    ]
+    assert nodes[-1].mac == "52:54:00:e7:00:64" and nodes[-1].tap == "qt-worker-1"
+    assert topology.etcd_topology("large") == "stacked"
+    assert topology.backend("large", env={}) == "nspawn"
+
+
+def test_large_with_150_workers_ends_below_the_vip():
+    assert topology.max_workers("large") == 150
+    nodes = topology.nodes("large", env={}, workers=150)
+    workers = [n for n in nodes if n.group == "worker"]
+    assert [w.name for w in workers] == [f"worker-{i}" for i in range(1, 151)]
+    assert [w.ip for w in workers] == [f"10.231.0.{99 + i}" for i in range(1, 151)]
+    assert workers[-1].ip == "10.231.0.249" and config.API_VIP == "10.231.0.250"
+    assert len({n.mac for n in nodes}) == len({n.ip for n in nodes}) == len(nodes) == 155
+    assert max(len(n.tap) for n in nodes) <= 15  # qt-worker-150
+    # the worker range starts above every other kind's addresses, whatever their counts
+    assert min(ipaddress.ip_address(w.ip) for w in workers) > ipaddress.ip_address("10.231.0.69")
+
+
+def test_large_without_workers_takes_its_default():
+    assert topology.worker_count("large", None) == 3
+    assert len(topology.nodes("large", env={})) == 8
+
+
+@pytest.mark.parametrize("bad", [0, -1, 151, 1000])
+def test_large_refuses_a_worker_count_out_of_range(bad):
+    with pytest.raises(config.LabError, match=rf"--workers {bad}: topology 'large' takes 1 to 150 workers"):
+        topology.nodes("large", env={}, workers=bad)
+
+
+@pytest.mark.parametrize("name", ["stacked", "smoke", "lifecycle"])
+def test_a_topology_of_fixed_size_refuses_workers(name):
+    with pytest.raises(config.LabError, match=rf"topology '{name}' has a fixed size: --workers is for large"):
+        topology.nodes(name, env={}, workers=2)
+    assert topology.worker_count(name, None) is None
+
+
+def test_check_addresses_refuses_a_worker_past_the_range():
+    base = topology.nodes("large", env={}, workers=150)
+    # worker-151 would take the VIP, worker-157 would leave the node network
+    with pytest.raises(config.LabError, match="reserved"):
+        topology.check_addresses(base + topology.kind_nodes("many", 151, env={})[150:])
+    with pytest.raises(config.LabError, match="not a host address"):
+        topology.check_addresses(topology.kind_nodes("many", 157, env={})[156:])
+    # large's workers next to the other topologies' worker range would collide only if they met it
+    with pytest.raises(config.LabError, match="used twice"):
+        topology.check_addresses(base + [base[-1]])
+
+
+def test_state_nodes_follow_the_recorded_worker_count():
+    assert len(topology.state_nodes({"topology": "large", "workers": 12}, env={})) == 17
+    assert len(topology.state_nodes({"topology": "stacked"}, env={})) == 7
