@@ -175,16 +175,18 @@ def summarise(values: dict[str, dict[str, float]], groups: dict[str, str], key: 
 
 def linear_fit(points: list[tuple[float, float]]) -> dict[str, Any] | None:
     """Least squares y = slope * x + intercept; None with fewer than two distinct x."""
-    if len({x for x, _ in points}) < 2:
+    xs = [x for x, y in points]
+    ys = [y for x, y in points]
+    if len(set(xs)) < 2:
         return None
     n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    sxx = sum((x - mx) ** 2 for x, _ in points)
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
     sxy = sum((x - mx) * (y - my) for x, y in points)
     slope = sxy / sxx
     intercept = my - slope * mx
-    ss_tot = sum((y - my) ** 2 for _, y in points)
+    ss_tot = sum((y - my) ** 2 for y in ys)
     ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in points)
     r2 = 1.0 - ss_res / ss_tot if ss_tot else 1.0
     return {"slope_seconds_per_worker": round(slope, 3), "intercept_seconds": round(intercept, 1), "r2": round(r2, 3),
@@ -332,7 +334,7 @@ def meminfo(path: Path = Path("/proc/meminfo")) -> dict[str, int]:
     """MiB of each /proc/meminfo field."""
     out = {}
     for line in path.read_text().splitlines():
-        key, _, rest = line.partition(":")
+        key, unused_sep, rest = line.partition(":")
         parts = rest.split()
         if parts and parts[0].isdigit():
             out[key] = int(parts[0]) // 1024
@@ -386,7 +388,7 @@ def node_cpu_ns(instance: str, name: str, root: Path = CGROUP_FS) -> int | None:
 def _stat(path: Path) -> dict[str, int]:
     out = {}
     for line in path.read_text().splitlines():
-        key, _, value = line.partition(" ")
+        key, unused_sep, value = line.partition(" ")
         with contextlib.suppress(ValueError):
             out[key] = int(value)
     return out
@@ -673,7 +675,7 @@ def machine_limit(args: argparse.Namespace, data: dict[str, Any]) -> tuple[int, 
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n", maxsplit=1)[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workers", default=os.environ.get("BENCH_WORKERS", ""),
                    help="the series of N, e.g. \"1 5 10 20\" (default $BENCH_WORKERS, else up to the largest N this machine holds)")

@@ -110,8 +110,8 @@ def test_memory_model_from_the_newest_measured_record():
 
 def test_series_choice_follows_the_measured_model():
     # the guess first, then a run's figures: the same machine holds more
-    guessed, _ = bench.largest_n(22000, 10**6, bench.memory_model([]), 149)
-    measured, _ = bench.largest_n(22000, 10**6, bench.memory_model([record(5, worker_ws=250)]), 149)
+    guessed, unused_why = bench.largest_n(22000, 10**6, bench.memory_model([]), 149)
+    measured, unused_why2 = bench.largest_n(22000, 10**6, bench.memory_model([record(5, worker_ws=250)]), 149)
     assert guessed == (22000 - 3072 - 4608) // 450 - 1
     assert measured == (22000 - 3072 - 3020) // 250 - 1
     assert bench.default_series(measured)[-1] == measured and measured > guessed

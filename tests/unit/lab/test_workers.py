@@ -7,7 +7,7 @@ import types
 import pytest
 import yaml
 
-from lab import cli, config, lifecycle, power, state, topology
+from lab import cli, config, lifecycle, power, state
 
 
 @pytest.fixture
