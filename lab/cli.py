@@ -9,7 +9,7 @@ import shlex
 import sys
 from typing import Any
 
-from lab import ansible_env, backend, config, image, lifecycle, mirror, net, power, state, topology, vault
+from lab import ansible_env, backend, config, image, lifecycle, mirror, net, openstack, power, state, topology, vault
 
 
 _WORKERS_HELP = ", ".join(
@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                      help=_WORKERS_HELP + "; default: the running lab's count, else the topology's default")
     sub.add_parser("netns", help="create the instance's namespace and bridge (idempotent)")
     sub.add_parser("topologies", help="list the topologies")
+    ops = sub.add_parser("openstack", help="the lab's OpenStack in the instance's namespace (lab/openstack.py)")
+    ops.add_argument("action", choices=("build", "up", "down", "status"))
+    ops.add_argument("--json", action="store_true", help="status as JSON")
     envp = sub.add_parser("env", help="print shell exports for Vault and Ansible (source it inside 'lab exec')")
     envp.add_argument("--ansible", action="store_true", help="only Ansible's (the Mitogen strategy, unless QUORUM_LAB_MITOGEN=0)")
     return p
@@ -95,6 +98,8 @@ def _exec_env(paths: config.Paths) -> dict[str, str]:
     env["QUORUM_LAB_INSTANCE"] = paths.instance
     env["QUORUM_LAB_HOME"] = str(paths.home)
     env["QUORUM_LAB_INVENTORY"] = str(paths.inventory)
+    if openstack.clouds_yaml(paths).is_file():  # openstacksdk and openstack.cloud read it
+        env["OS_CLIENT_CONFIG_FILE"] = str(openstack.clouds_yaml(paths))
     return env
 
 
@@ -172,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             count = f"{vms}+N" if name in topology.VARIABLE_WORKERS else str(vms)
             print(f"{name:9} {count} VMs, etcd {etcd:8} {desc}")
         return 0
+    if args.cmd == "openstack":
+        return _openstack(paths, args.action, args.json)
     if args.cmd == "env":
         exports = {} if args.ansible else vault.client_env(paths)
         exports.update(ansible_env.ansible_env())
@@ -179,6 +186,22 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"export {key}={shlex.quote(value)}")
         return 0
     raise config.LabError(f"unknown command {args.cmd}")
+
+
+def _openstack(paths: config.Paths, action: str, as_json: bool) -> int:
+    if action == "build":
+        print(openstack.build(paths))
+        return 0
+    if action == "up":
+        print(json.dumps(openstack.up(paths)))
+        return 0
+    if action == "down":
+        openstack.down(paths)
+        return 0
+    report, healthy = openstack.status(paths)
+    print(json.dumps(report, indent=2) if as_json else f"openstack of {paths.instance}: {'up' if healthy else 'down'} "
+          f"(pid {report['pid']}, http://{report['ip']}:5000/v3, clouds.yaml {report['clouds_yaml']})")
+    return 0 if healthy else 3
 
 
 def inventory_workers(topo: str, workers: int | None, st: dict[str, Any] | None, instance: str) -> int | None:

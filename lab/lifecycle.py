@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lab import backend, config, image, inventory, mirror, net, state, topology, vault
+from lab import backend, config, image, inventory, mirror, net, nspawn, openstack, state, topology, vault
 from lab.slots import BootSlots, SlotCancelled, slot_count
 from lab.util import log, pid_alive, pid_cmdline, run, tail
 from mirror_builder.common import write_atomic
@@ -263,6 +263,8 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None, wor
     check_resources(node_list, paths.home)
     t_build = time.monotonic()
     img = build_assets(paths)
+    if topo in topology.WITH_OPENSTACK:
+        openstack.build(paths)
     build_seconds = time.monotonic() - t_build
     pubkey = ensure_ssh_key(paths)
     vault.ensure_ca(paths)
@@ -282,6 +284,10 @@ def up(paths: config.Paths, topo: str, *, boot_timeout: float | None = None, wor
         start_vault(paths, ns, st)
         t_boot = time.monotonic()
         boot_times = boot_all(paths, ns, node_list, st, img, accel, pubkey, *boot_limits(boot_timeout))
+        if topo in topology.WITH_OPENSTACK:
+            cloud = openstack.up(paths)
+            st["vms"][openstack.NAME] = {"pid": cloud["pid"], "ip": cloud["ip"], "backend": nspawn.NAME}
+            boot_times[openstack.NAME] = cloud.get("start_seconds", 0.0)
         st["boot_seconds"] = {name: round(t_boot_rel, 1) for name, t_boot_rel in boot_times.items()}
         st["boot_all_seconds"] = round(time.monotonic() - t_boot, 1)
         st["build_seconds"] = round(build_seconds, 1)
@@ -369,7 +375,7 @@ def boot_all(paths: config.Paths, ns: str, node_list: list[topology.Node], st: d
                     log(f"{node.name}: QEMU exited during boot (console kept in {crashed}); booting it once more")
             raise AssertionError("unreachable")
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(node_list))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(node_list)))  # `openstack`: no nodes
     try:
         futures = {pool.submit(boot_one, n): n for n in node_list}
         for fut in concurrent.futures.as_completed(futures):

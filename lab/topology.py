@@ -62,7 +62,12 @@ TOPOLOGIES: dict[str, tuple[str, list[tuple[str, int]], str]] = {
         [("fe", 2), ("cp", 3), ("many", 0)],
         "2 frontends, 3 control planes (stacked etcd), N workers (--workers N)",
     ),
+    # The provisioning playbooks' cloud (molecule/openstack): the lab's OpenStack alone.
+    "openstack": ("stacked", [], "the lab's OpenStack (keystone, glance, placement, nova fake driver, neutron), no nodes"),
 }
+
+# Topologies that also start the lab's OpenStack (lab/openstack.py) as a node named "openstack".
+WITH_OPENSTACK = frozenset({"openstack"})
 
 # Topologies whose worker count is chosen at `lab up TOPOLOGY --workers N`:
 # topology -> (the kind whose count it is, the count without --workers)
@@ -74,7 +79,7 @@ BACKENDS = ("qemu", "nspawn")
 # Kubernetes clusters run on systemd-nspawn nodes by default: under software emulation two
 # control planes could not keep etcd steady on 2 host cores (docs/cluster.md). The other
 # topologies keep QEMU VMs, on which their scenarios were proven.
-NSPAWN_TOPOLOGIES = ("minimal", "stacked", "lifecycle", "external", "large")
+NSPAWN_TOPOLOGIES = ("minimal", "stacked", "lifecycle", "external", "large", "openstack")
 
 
 def backend(topology: str, env: dict[str, str] | None = None) -> str:

@@ -17,6 +17,7 @@ EXPECTED_COUNTS = {
     "lifecycle": {"frontend": 3, "control_plane": 5, "worker": 2},
     "external": {"frontend": 2, "etcd": 3, "control_plane": 3, "worker": 1, "meta_worker": 1},
     "large": {"frontend": 2, "control_plane": 3, "worker": 3},  # without --workers: 3
+    "openstack": {},  # the lab's OpenStack is its one node (lab/openstack.py)
 }
 
 
@@ -131,6 +132,7 @@ FIXED_ADDRESSES = {
     "minimal": ["fe-1=11", "cp-1=21", "worker-1=41", "meta-1=51"],
     "frontend": ["fe-1=11", "fe-2=12", "be-1=21", "be-2=22", "be-3=23"],
     "frontend3": ["fe-1=11", "fe-2=12", "fe-3=13", "be-1=21", "be-2=22"],
+    "openstack": [],  # its one node, the cloud, is lab/openstack.py's (10.231.0.5)
     "etcd": ["etcd-1=31", "etcd-2=32", "etcd-3=33", "spare-1=39"],
     "stacked": ["fe-1=11", "fe-2=12", "cp-1=21", "cp-2=22", "cp-3=23", "worker-1=41", "meta-1=51"],
     "lifecycle": ["fe-1=11", "fe-2=12", "fe-3=13", "cp-1=21", "cp-2=22", "cp-3=23", "cp-4=24", "cp-5=25",
