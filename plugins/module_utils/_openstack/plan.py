@@ -798,6 +798,12 @@ def resolve(plan, info):
     groups_ready = all(found["security_group"].get(port["security_group"]) for port in plan["ports"])
     ports_ready = bool(network_id and subnet_id) and groups_ready
     return {
+        # what exists already, for check mode: a step whose prerequisite does not exist yet is skipped
+        "exists": {
+            "network": bool(network_id),
+            "subnet": bool(subnet_id),
+            "security_groups": sorted(found["security_group"]),
+        },
         "network_id": network_id,
         "subnet_id": subnet_id,
         "ports": ports,

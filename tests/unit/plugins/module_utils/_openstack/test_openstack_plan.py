@@ -412,6 +412,7 @@ def found_cluster(pl, with_ports=True, with_fips=True):
 def test_resolve_on_an_empty_project_is_not_ready():
     res = p.resolve(plan(), cloud_info())
     assert res["ready"] == {"ports": False, "servers": False, "floating_ips": False}
+    assert res["exists"] == {"network": False, "subnet": False, "security_groups": []}
     assert res["untagged"] == []
 
 
@@ -430,6 +431,7 @@ def test_resolve_creates_ports_with_the_vip_and_lets_neutron_choose_the_rest():
 def test_resolve_repeats_what_neutron_stored_so_a_rerun_compares_equal():
     pl = plan()
     res = p.resolve(pl, cloud_info(cluster=found_cluster(pl)))
+    assert res["exists"] == {"network": True, "subnet": True, "security_groups": ["lab-os-frontend", "lab-os-node"]}
     fe1 = res["ports"][1]
     assert fe1["fixed_ips"] == [{"subnet_id": "sub", "ip_address": "10.20.0.101"}]
     assert fe1["allowed_address_pairs"] == [{"ip_address": "10.20.0.10", "mac_address": "fa:16:3e:00:00:01"}]
