@@ -7,11 +7,14 @@
 #   make bench BENCH_WORKERS="1 5 10"     these N only
 #   make bench-plan                       the series and where it stops and why; runs nothing
 #   make bench-plot                       redraw bench.png and print the fits from bench.json
+#   make bench-floor                      site.yml against the unavoidable floor (issue 22 part 3): lab up
+#                                         large --workers 1 (instance floor), the raw steps over SSH timed;
+#                                         lab down and up, site.yml timed; lab down. results/floor.json
 # Results: $(QUORUM_LAB_HOME)/results/bench.json and bench.png; logs in results/bench-work/N<N>/.
 BENCH_WORKERS ?=
 BENCH := $(VENV)/bin/python scripts/bench.py
 
-.PHONY: bench bench-plan bench-plot
+.PHONY: bench bench-plan bench-plot bench-floor
 
 bench: venv artifacts
 	$(BENCH) $(if $(strip $(BENCH_WORKERS)),--workers "$(BENCH_WORKERS)")
@@ -21,3 +24,6 @@ bench-plan: venv
 
 bench-plot: venv
 	$(BENCH) --plot-only
+
+bench-floor: venv artifacts
+	$(VENV)/bin/python scripts/floor.py
