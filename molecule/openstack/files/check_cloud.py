@@ -140,8 +140,8 @@ def present(conn, admin, e, inventory_path):
     server_groups = dict((g.name, g) for g in conn.compute.server_groups())
     hosts = {}
     if admin is not None:
-        hosts = dict((s.name, s.compute_host) for s in admin.compute.servers(details=True, all_projects=True,
-                                                                              project_id=pid))
+        listed = admin.compute.servers(details=True, all_projects=True, project_id=pid)
+        hosts = dict((s.name, s.compute_host) for s in listed)
     placement = {}
     for klass, suffix in SERVER_GROUPS.items():
         members = e.names_of(klass)
@@ -218,10 +218,10 @@ def present(conn, admin, e, inventory_path):
         text = handle.read()
     inv = yaml.safe_load(text)
     children = inv["all"]["children"]
-    r.check(sorted(children) == sorted(k for k, _ in CLASSES), "inventory: groups %s" % sorted(children))
+    r.check(sorted(children) == sorted(pair[0] for pair in CLASSES), "inventory: groups %s" % sorted(children))
     frontends = e.names_of("frontend")
     jumps = {}
-    for klass, _short in CLASSES:
+    for klass in (pair[0] for pair in CLASSES):
         hosts_of = (children.get(klass) or {}).get("hosts") or {}
         r.check(list(hosts_of) == e.names_of(klass), "inventory: group %s has %s, expected %s"
                 % (klass, list(hosts_of), e.names_of(klass)))

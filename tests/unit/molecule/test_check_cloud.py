@@ -137,8 +137,9 @@ def test_each_defect_is_named(expect, tmp_path):
 
 
 def test_a_node_not_behind_a_frontend_is_named(expect, tmp_path):
-    failures = check(World(), expect, tmp_path, jump_of={"lab-os-cp-1": "203.0.113.21", "lab-os-cp-2": "203.0.113.21",
-                                                       "lab-os-cp-3": "203.0.113.21", "lab-os-worker-1": "10.9.9.9"})
+    jumps = {"lab-os-cp-1": "203.0.113.21", "lab-os-cp-2": "203.0.113.21", "lab-os-cp-3": "203.0.113.21",
+             "lab-os-worker-1": "10.9.9.9"}
+    failures = check(World(), expect, tmp_path, jump_of=jumps)
     assert any("lab-os-worker-1 reached by" in f for f in failures)
     assert any("not spread over the frontends" in f for f in failures)
 
