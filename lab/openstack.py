@@ -165,7 +165,7 @@ def _install_guest(root: Path) -> None:
         return (GUEST / name).read_text()
 
     put("usr/local/sbin/lab-openstack-setup", guest("setup"), 0o755)
-    put("usr/local/bin/lab-nova-compute", guest("lab-nova-compute"), 0o755)
+    put("usr/local/lib/lab-nova-compute", guest("lab-nova-compute"))  # run by python3: no shebang
     for unit in ("lab-openstack-setup.service", "lab-nova-compute@.service", "lab-neutron-agent@.service"):
         put(f"etc/systemd/system/{unit}", guest(unit))
     put("etc/systemd/network/20-lab-pub0.netdev", guest("lab-pub0.netdev"))
