@@ -47,6 +47,7 @@ def openstack_check(plan, info):
     warnings = list(plan["warnings"])
     if (info.get("auth") or {}).get("ok"):
         warnings += planlib.server_group_warnings(plan, info)
+        warnings += planlib.surplus_warnings(plan, info)
         warnings += ["%s cannot be read: not checked" % what for what in (info.get("limits") or {}).get("unreadable", [])]
     return {"ok": not errors, "errors": errors, "warnings": warnings, "message": planlib.format_faults(errors)}
 

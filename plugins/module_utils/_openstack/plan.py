@@ -710,6 +710,17 @@ def server_group_warnings(plan, info):
     return out
 
 
+def surplus_warnings(plan, info):
+    """Servers of the cluster that the settings no longer ask for: provision only adds, it never removes one."""
+    wanted = set(s["name"] for s in plan["servers"])
+    extra = sorted(s.get("name") for s in (info.get("cluster") or {}).get("servers") or [] if s.get("name") not in wanted)
+    if not extra:
+        return []
+    return ["servers %s: the cluster's, but openstack_nodes no longer asks for them; provision leaves them running "
+            "and the inventory omits them: delete them in the cloud once playbooks/remove_node.yml has taken them "
+            "out of the cluster" % ", ".join(extra)]
+
+
 def _fixed_ips(port):
     return [{"subnet_id": ip.get("subnet_id"), "ip_address": ip.get("ip_address")}
             for ip in port.get("fixed_ips") or []]

@@ -348,6 +348,12 @@ def test_a_changed_server_group_policy_is_a_warning():
         "server group lab-os-frontend: created with policy anti-affinity")
 
 
+def test_servers_no_longer_asked_for_are_reported_not_removed():
+    info = cloud_info(cluster={"servers": [{"id": "a", "name": "lab-os-worker-1"}, {"id": "b", "name": "lab-os-worker-2"}]})
+    assert p.surplus_warnings(plan(), info)[0].startswith("servers lab-os-worker-2: the cluster's, but openstack_nodes no longer")
+    assert p.surplus_warnings(plan(), cloud_info()) == []
+
+
 # --- ownership -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind, resource, mine", [
