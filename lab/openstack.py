@@ -211,8 +211,17 @@ def configure(paths: config.Paths, ns: str) -> Path:
         root.rename(done)
         write_atomic(cache / "credentials.json", json.dumps(creds), mode=0o600)
         write_atomic(cache / "configure.json", json.dumps({"configure_seconds": round(time.monotonic() - t0, 1)}) + "\n")
+        _prune(cache)
         log(f"lab OpenStack configured in {time.monotonic() - t0:.0f} s")
     return done
+
+
+def _prune(keep: Path) -> None:
+    """Configured roots of older recipes (1.7 GB each) go once a new one is made; bases stay."""
+    for entry in keep.parent.iterdir():
+        if entry != keep and entry.is_dir() and not entry.name.startswith(("base-", ".")):
+            shutil.rmtree(entry, ignore_errors=True)
+            log(f"removed the lab OpenStack's configured root of an older recipe: {entry}")
 
 
 def _setup_failed(pid: int) -> bool:

@@ -63,3 +63,10 @@ def test_every_unit_the_setup_enables_is_shipped():
     assert "lab-nova-compute@${host}" in text and "lab-neutron-agent@${host}" in text
     for unit in ("lab-nova-compute@.service", "lab-neutron-agent@.service", "lab-openstack-setup.service"):
         assert (openstack.GUEST / unit).is_file()
+
+
+def test_prune_keeps_the_current_configured_root_and_every_base(tmp_path):
+    for name in ("base-aaa", "base-bbb", "old1", "old2", "current", ".base-ccc-build"):
+        (tmp_path / name).mkdir()
+    openstack._prune(tmp_path / "current")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".base-ccc-build", "base-aaa", "base-bbb", "current"]
