@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import config
-from lab.util import file_lock, log, run, tail
+from lab.util import file_lock, log, put_file, run, tail
 from mirror_builder.common import sha256_file, stable_hash, write_atomic
 
 # Bump when the build steps below change in a way the recipe does not show.
@@ -231,10 +231,7 @@ def _customize(root: Path) -> None:
     """Lab-specific configuration written into the image root."""
 
     def put(rel: str, text: str, mode: int = 0o644) -> None:
-        dest = root / rel.lstrip("/")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-        os.chmod(dest, mode)
+        put_file(root, rel, text, mode)
 
     def guest(name: str) -> str:
         return (GUEST_DIR / name).read_text()

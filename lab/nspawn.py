@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from lab import config, image, net
 from lab.topology import Node
-from lab.util import file_lock, log, pid_cmdline, run
+from lab.util import file_lock, log, pid_cmdline, put_file, run
 from mirror_builder.common import write_atomic
 
 NSPAWN = "systemd-nspawn"
@@ -123,10 +123,7 @@ def prepare_root(base: Path, node_dir: Path, node: Node, authorized_key: str) ->
     run(["cp", "-a", f"{base}/.", str(root)], quiet=True)
 
     def put(rel: str, text: str, mode: int = 0o644) -> None:
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-        os.chmod(dest, mode)
+        put_file(root, rel, text, mode)
 
     put("etc/hostname", node.name + "\n")
     (root / "root/.ssh").mkdir(mode=0o700, exist_ok=True)

@@ -30,7 +30,7 @@ from typing import Any
 
 from lab import config, image, net, nspawn
 from lab.topology import Node
-from lab.util import file_lock, log, pid_alive, pid_cmdline, run, tail
+from lab.util import file_lock, log, pid_alive, pid_cmdline, put_file, run, tail
 from mirror_builder.common import sha256_file, stable_hash, write_atomic
 
 # Bump when the steps below change in a way the recipe does not show.
@@ -156,10 +156,7 @@ def _prepare_base(root: Path) -> None:
 def _install_guest(root: Path) -> None:
     """The lab's files (guest/openstack): setup, units, network."""
     def put(rel: str, text: str, mode: int = 0o644) -> None:
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-        os.chmod(dest, mode)
+        put_file(root, rel, text, mode)
 
     def guest(name: str) -> str:
         return (GUEST / name).read_text()

@@ -117,3 +117,11 @@ def clean_console(text: str) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def put_file(root: Path, rel: str, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` at ``rel`` inside a guest root directory (parents made), with ``mode``."""
+    dest = root / rel.lstrip("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text)
+    os.chmod(dest, mode)

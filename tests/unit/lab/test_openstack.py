@@ -70,3 +70,13 @@ def test_prune_keeps_the_current_configured_root_and_every_base(tmp_path):
         (tmp_path / name).mkdir()
     openstack._prune(tmp_path / "current")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".base-ccc-build", "base-aaa", "base-bbb", "current"]
+
+
+def test_put_file_writes_inside_the_root_with_its_mode(tmp_path):
+    from lab.util import put_file
+
+    put_file(tmp_path, "/etc/a/b.conf", "x\n", 0o600)
+    put_file(tmp_path, "etc/c", "y\n")
+    assert (tmp_path / "etc/a/b.conf").read_text() == "x\n"
+    assert stat.S_IMODE((tmp_path / "etc/a/b.conf").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "etc/c").stat().st_mode) == 0o644
