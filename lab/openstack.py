@@ -325,11 +325,17 @@ def ready(pid: int) -> bool:
         "export OS_AUTH_URL=http://$IP:5000/v3 OS_IDENTITY_API_VERSION=3 OS_USERNAME=admin "
         "OS_PASSWORD=$ADMIN_PASSWORD OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default; "
         "want=$(echo $COMPUTE_HOSTS | wc -w); "
-        "[ $(openstack compute service list --service nova-compute -f value -c State | grep -c '^up$') -ge $want ] && "
-        "[ $(openstack network agent list -f value -c Alive | grep -c True) -ge $want ] && "
-        "openstack image list -f value -c Name | grep -qx debian-lab"
+        # a client asking an API that has just started can wait for ever (seen: 6 min): bounded
+        "os() { timeout -k 5 30 openstack \"$@\"; }; "
+        "[ $(os compute service list --service nova-compute -f value -c State | grep -c '^up$') -ge $want ] && "
+        "[ $(os network agent list -f value -c Alive | grep -c True) -ge $want ] && "
+        "os image list -f value -c Name | grep -qx debian-lab"
     )
-    proc = subprocess.run(["nsenter", "-t", str(init), "-a", "--", "sh", "-c", check], capture_output=True, check=False)
+    try:
+        proc = subprocess.run(["nsenter", "-t", str(init), "-a", "--", "sh", "-c", check], capture_output=True,
+                              check=False, timeout=150)
+    except subprocess.TimeoutExpired:
+        return False
     return proc.returncode == 0
 
 
