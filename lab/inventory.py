@@ -25,8 +25,8 @@ WAIT_VARS: dict[str, Any] = {
         "tlsBootstrap": "15m0s",
         "discovery": "15m0s",
     },
-    "control_plane_ready_retries": 120,
-    "network_wait_retries": 90,
+    "control_plane_ready_retries": 600,
+    "network_wait_retries": 450,
     "worker_kubeadm_timeouts": {
         "kubeletHealthCheck": "10m0s",
         "kubernetesAPICall": "5m0s",
