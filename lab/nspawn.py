@@ -64,6 +64,13 @@ INVENTORY_VARS: dict[str, Any] = {
     "frontend_keepalived_track_process": False,
     # nf_conntrack_max is the host's: only the initial network namespace may write it
     "control_plane_kube_proxy_config": {"conntrack": {"maxPerCore": 0}},
+    # every node's kubelet sees the host's one disk: at 85 % used each would delete images the offline
+    # lab cannot pull again, and evict pods at 85-90 %; the host's free space is the lab's concern
+    "control_plane_kubelet_config": {
+        "imageGCHighThresholdPercent": 100,
+        "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "nodefs.inodesFree": "1%",
+                         "imagefs.available": "1%", "imagefs.inodesFree": "1%"},
+    },
     # the host is cgroup v1: kubelet 1.35+ and kubeadm's preflight refuse it unless told
     "control_plane_kubelet_fail_cgroup_v1": False,
     "control_plane_ignore_preflight_errors": ["SystemVerification"],

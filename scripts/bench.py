@@ -70,10 +70,10 @@ GUESS_MODEL = {
     "source": "guess (no run has measured them yet)",
 }
 RESERVE_MIB = 3072  # the controller: ansible-playbook and its forks (20, ansible.cfg), ssh, the host itself
-# The kubelets in the nodes see the host's disk and delete images once it is 85 % used, which makes
-# a re-run change things (docs/cluster.md): the series keeps a fifth of it free, at least this much.
+# The lab's kubelets neither collect images nor evict pods for the host's disk (lab/nspawn.py), so
+# the series only keeps a twentieth of it free for the host, at least this much.
 DISK_RESERVE_MIB = 4096
-DISK_RESERVE_SHARE = 0.20
+DISK_RESERVE_SHARE = 0.05
 RECAP = re.compile(r"(?m)^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
 CGROUP_FS = Path("/sys/fs/cgroup")
 
@@ -127,8 +127,7 @@ def memory_model(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def disk_reserve_mib(total_mib: int, floor_mib: int = DISK_RESERVE_MIB) -> int:
-    """Disk kept free under $QUORUM_LAB_HOME: a fifth of the filesystem (below kubelet's image
-    garbage collection at 85 % used), at least ``floor_mib``."""
+    """Disk kept free under $QUORUM_LAB_HOME: a twentieth of the filesystem, at least ``floor_mib``."""
     return max(floor_mib, math.ceil(total_mib * DISK_RESERVE_SHARE))
 
 
@@ -143,7 +142,7 @@ def largest_n(mem_available_mib: int, disk_free_mib: int, model: dict[str, Any],
                               f"- {model['fixed_mib']} for frontends, control planes and lab services, "
                               f"{model['per_worker_mib']} MiB per worker ({model['source']}), one worker for scale.yml"),
         "disk": (by_disk, f"disk: {disk_free_mib} MiB free under $QUORUM_LAB_HOME - {disk_reserve_mib} kept free "
-                          f"(kubelet's image garbage collection) "
+                          f"(the host's share) "
                           f"- {model['fixed_disk_mib']} for frontends and control planes, {model['per_node_disk_mib']} MiB "
                           f"per worker, one worker for scale.yml"),
         "topology": (most, f"topology: {TOPOLOGY} takes {most + 1} workers, one of them for scale.yml"),
@@ -687,7 +686,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="memory left to the controller when choosing the largest N")
     p.add_argument("--disk-reserve-mib", type=int,
                    default=int(os.environ["BENCH_DISK_RESERVE_MIB"]) if os.environ.get("BENCH_DISK_RESERVE_MIB") else None,
-                   help="disk kept free under $QUORUM_LAB_HOME (default: a fifth of its filesystem)")
+                   help="disk kept free under $QUORUM_LAB_HOME (default: a twentieth of its filesystem)")
     p.add_argument("--plan", action="store_true", help="print the series and why it ends there; run nothing")
     p.add_argument("--plot-only", action="store_true", help="redraw bench.png and print the fits from bench.json")
     p.add_argument("--commit", help="with --plot-only: the commit whose figures to draw (default: the newest record's)")

@@ -71,8 +71,8 @@ def test_largest_n_never_below_zero():
     assert bench.default_series(n) == []
 
 
-def test_disk_reserve_keeps_a_fifth_free():
-    assert bench.disk_reserve_mib(252 * 1024) == 51610
+def test_disk_reserve_keeps_a_twentieth_free():
+    assert bench.disk_reserve_mib(252 * 1024) == 12903
     assert bench.disk_reserve_mib(1000) == bench.DISK_RESERVE_MIB
 
 
