@@ -444,6 +444,12 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM: the running step was stopped."""
 
 
+def default_sigint() -> None:
+    """In the child before exec: Ctrl-C's default action. A shell starts a background job with SIGINT
+    ignored, and the step would then outlast SIGINT's whole grace time."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Runner:
     """Runs one command at a time in a session of its own, its output to a log; on Ctrl-C or SIGTERM
     it stops that session's processes (SIGINT, then SIGTERM, then SIGKILL) and raises Interrupted."""
@@ -460,7 +466,8 @@ class Runner:
             out.flush()
             t0 = time.monotonic()
             self.child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                          env=env, cwd=REPO, start_new_session=True)
+                                          env=env, cwd=REPO, start_new_session=True,
+                                          preexec_fn=default_sigint)  # pylint: disable=subprocess-popen-preexec-fn
             try:
                 rc = self.child.wait()
             except KeyboardInterrupt:

@@ -306,7 +306,7 @@ def test_runner_logs_and_times_a_command(tmp_path):
 
 def test_runner_stops_the_session_it_started():
     runner = bench.Runner({})
-    runner.child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    runner.child = subprocess.Popen(["sleep", "30"], start_new_session=True, preexec_fn=bench.default_sigint)
     runner.stop()
     assert runner.child.returncode == -signal.SIGINT
     runner.stop()  # nothing running: nothing to do
