@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 from ansible.errors import AnsibleFilterError
 
@@ -13,6 +14,12 @@ from ansible_collections.quorum.k8s.plugins.module_utils._removal import removal
 
 
 def _items(nodes):
+    if isinstance(nodes, str):
+        # kubectl's output as is: parsing it here is much cheaper than from_json in a template, per host
+        try:
+            nodes = json.loads(nodes)
+        except ValueError as exc:
+            raise AnsibleFilterError("expected the JSON of `kubectl get nodes -o json`: %s" % exc)
     if isinstance(nodes, dict):
         nodes = nodes.get("items", [])
     if not isinstance(nodes, list):
@@ -27,15 +34,19 @@ def _internal_ip(node):
     return None
 
 
+def _ready(node):
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return condition.get("status", "Unknown")
+    return "Unknown"
+
+
 def cluster_node_summary(nodes):
     """One line per node: name, Ready status, roles (node-role.kubernetes.io/*) and podCIDR."""
     lines = []
     for node in _items(nodes):
         meta = node.get("metadata") or {}
-        ready = "Unknown"
-        for condition in (node.get("status") or {}).get("conditions") or []:
-            if condition.get("type") == "Ready":
-                ready = condition.get("status", "Unknown")
+        ready = _ready(node)
         prefix = "node-role.kubernetes.io/"
         roles = sorted(k[len(prefix):] for k in (meta.get("labels") or {}) if k.startswith(prefix))
         lines.append("  %s  Ready=%s  roles=%s  podCIDR=%s" % (
@@ -44,23 +55,25 @@ def cluster_node_summary(nodes):
 
 
 def cluster_pod_routes(nodes, node_name):
-    """This node's podCIDR and the routes to every other node's podCIDR via its InternalIP.
+    """This node's podCIDR, whether it is Ready, and the routes to every other node's podCIDR via its InternalIP.
 
-    Returns {"subnet": CIDR or None, "routes": [{"dst": CIDR, "gateway": IP}, ...]} sorted by dst;
-    nodes without a podCIDR or an InternalIP are left out (they get routes on a later run).
+    Returns {"subnet": CIDR or None, "ready": bool, "routes": [{"dst": CIDR, "gateway": IP}, ...]} sorted
+    by dst; nodes without a podCIDR or an InternalIP are left out (they get routes on a later run).
     """
     subnet = None
+    ready = False
     routes = []
     for node in _items(nodes):
         name = (node.get("metadata") or {}).get("name")
         cidr = (node.get("spec") or {}).get("podCIDR")
         if name == node_name:
             subnet = cidr
+            ready = _ready(node) == "True"
             continue
         gateway = _internal_ip(node)
         if cidr and gateway:
             routes.append({"dst": cidr, "gateway": gateway})
-    return {"subnet": subnet, "routes": sorted(routes, key=lambda r: r["dst"])}
+    return {"subnet": subnet, "ready": ready, "routes": sorted(routes, key=lambda r: r["dst"])}
 
 
 def cluster_pod_routes_present(route_table, pod_cidr):

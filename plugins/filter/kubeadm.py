@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.errors import KubeadmError
 from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.node import choose_leader
+from ansible_collections.quorum.k8s.plugins.module_utils._kubeadm.nodeobj import plan
 
 
 def kubeadm_leader(hosts, states):
@@ -36,6 +39,28 @@ def api_host(groups):
     return hosts[0]
 
 
+def kube_node_pending(nodes, name, labels=None, taints=None):
+    """What quorum.k8s.kube_node would change on Node ``name`` of a ``kubectl get nodes -o json``
+    listing (its label and taint arguments); ``["unlisted"]`` when the listing lacks the node.
+    ``nodes`` may be kubectl's output as is: one parse here is much cheaper than from_json per host."""
+    if isinstance(nodes, str):
+        try:
+            nodes = json.loads(nodes)
+        except ValueError as exc:
+            raise AnsibleFilterError("kube_node_pending: expected the output of kubectl get nodes -o json: %s" % exc)
+    if not isinstance(nodes, dict):
+        raise AnsibleFilterError("kube_node_pending: expected the parsed output of kubectl get nodes -o json, got %r"
+                                 % (type(nodes).__name__,))
+    node = next((n for n in nodes.get("items") or [] if (n.get("metadata") or {}).get("name") == name), None)
+    if node is None:
+        return ["unlisted"]
+    try:
+        change = plan(node, labels, taints)
+    except KubeadmError as exc:
+        raise AnsibleFilterError("kube_node_pending: %s" % exc)
+    return change["label_args"] + change["taint_args"]
+
+
 class FilterModule:
     def filters(self):
-        return {"kubeadm_leader": kubeadm_leader, "api_host": api_host}
+        return {"kubeadm_leader": kubeadm_leader, "api_host": api_host, "kube_node_pending": kube_node_pending}

@@ -14,14 +14,18 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import stat
 
 FILE_STATES = ("file", "directory", "absent")
 
 
-def file_facts(path):
+DIGESTS = ("sha1", "sha256")
+
+
+def file_facts(path, digests=("sha1",)):
     """What the node has at ``path`` (not following a link): its type, mode, owner, group and,
-    for a regular file, the SHA-1 of its bytes."""
+    for a regular file, the ``digests`` of its bytes (hashlib names, hexadecimal)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -34,12 +38,13 @@ def file_facts(path):
         kind = "other"
     facts = {"state": kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
              "owner": _name(pwd.getpwuid, st.st_uid), "group": _name(grp.getgrgid, st.st_gid)}
-    if kind == "file":
-        digest = hashlib.sha1()
+    if kind == "file" and digests:
+        hashes = dict((name, hashlib.new(name)) for name in digests)
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        facts["sha1"] = digest.hexdigest()
+                for h in hashes.values():
+                    h.update(block)
+        facts.update((name, h.hexdigest()) for name, h in hashes.items())
     return facts
 
 
@@ -51,8 +56,8 @@ def _name(lookup, ident):
 
 
 def file_differences(wanted, facts):
-    """What differs between one wanted file (``path``, ``state``, and optionally ``sha1``,
-    ``mode``, ``owner``, ``group``) and ``facts`` of file_facts."""
+    """What differs between one wanted file (``path``, ``state``, and optionally ``sha1`` or
+    ``sha256``, ``mode``, ``owner``, ``group``) and ``facts`` of file_facts."""
     path = wanted["path"]
     state = wanted.get("state") or "file"
     if state not in FILE_STATES:
@@ -62,7 +67,7 @@ def file_differences(wanted, facts):
     if state == "absent":
         return []
     out = []
-    if wanted.get("sha1") and facts.get("sha1") != wanted["sha1"].lower():
+    if any(wanted.get(name) and facts.get(name) != wanted[name].lower() for name in DIGESTS):
         out.append("%s: content differs" % path)
     if wanted.get("mode") and int(str(wanted["mode"]), 8) != int(facts["mode"], 8):
         out.append("%s: mode %s, wanted %s" % (path, facts["mode"], wanted["mode"]))
@@ -148,4 +153,20 @@ def sysctl_differences(wanted, read):
         want = " ".join(str(value).split())
         if have is None or " ".join(have.split()) != want:
             out.append("sysctl %s: %s, wanted %s" % (name, "missing" if have is None else " ".join(have.split()), want))
+    return out
+
+
+# An active swap line of /etc/fstab: the container_runtime role comments out what this matches.
+FSTAB_SWAP = re.compile(r"^[^#\s]+\s+\S+\s+swap\s+", re.MULTILINE)
+
+
+def swap_differences(proc_swaps, fstab):
+    """Why swap is not off: areas in use (``/proc/swaps`` has lines after its header) or an active
+    swap line in ``fstab`` (the file's text; None when there is none)."""
+    out = []
+    areas = [line for line in proc_swaps.splitlines()[1:] if line.strip()]
+    if areas:
+        out.append("swap: %d area(s) in use" % len(areas))
+    if fstab and FSTAB_SWAP.search(fstab):
+        out.append("/etc/fstab: a swap line is active")
     return out

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Compares the node with what a role would make of it and returns what differs. It changes nothing.
   - A role calls it first and runs its own steps only when O(files), O(packages), O(units),
-    O(users) or O(sysctls) differ. On a node already in that state, one call replaces a task per file, package and unit
+    O(users), O(sysctls) or O(swap_off) differ. On a node already in that state, one call replaces a task per file, package and unit
     (each of which costs a round trip to every host, and most of a re-run).
   - The expected content of a file is given as its SHA-1, computed on the controller with the
     P(ansible.builtin.template#lookup) lookup and the C(hash) filter (see the examples), so no content, secret or
@@ -46,6 +46,9 @@ options:
         default: file
       sha1:
         description: SHA-1 of the file's content (hexadecimal).
+        type: str
+      sha256:
+        description: SHA-256 of the file's content (hexadecimal), as published beside a download.
         type: str
       mode:
         description: Permissions, octal, as a string (C("0600")).
@@ -97,6 +100,10 @@ options:
     description: Kernel settings (dotted names) and their values, read from C(/proc/sys).
     type: dict
     default: {}
+  swap_off:
+    description: Whether swap must be off, now (C(/proc/swaps)) and at boot (no active swap line in C(/etc/fstab)).
+    type: bool
+    default: false
 requirements:
   - dpkg-query when O(packages) is given, systemctl when O(units) is given.
 """
@@ -164,12 +171,16 @@ def _units(module, names):
     return _hoststate.parse_systemctl_show(out, names)
 
 
-def _sysctl(name):
+def _read(path):
     try:
-        with open(os.path.join("/proc/sys", *name.split(".")), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             return f.read()
     except OSError:
         return None
+
+
+def _sysctl(name):
+    return _read(os.path.join("/proc/sys", *name.split(".")))
 
 
 def _user(name):
@@ -186,6 +197,7 @@ def main():
                 path=dict(type="path", required=True),
                 state=dict(type="str", choices=list(_hoststate.FILE_STATES), default="file"),
                 sha1=dict(type="str"),
+                sha256=dict(type="str"),
                 mode=dict(type="str"),
                 owner=dict(type="str"),
                 group=dict(type="str"),
@@ -202,6 +214,7 @@ def main():
                 home=dict(type="str"),
             )),
             sysctls=dict(type="dict", default={}),
+            swap_off=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -209,13 +222,16 @@ def main():
     differences = []
     for wanted in p["files"]:
         try:
-            differences += _hoststate.file_differences(wanted, _hoststate.file_facts(wanted["path"]))
+            digests = [name for name in _hoststate.DIGESTS if wanted.get(name)]
+            differences += _hoststate.file_differences(wanted, _hoststate.file_facts(wanted["path"], digests))
         except (OSError, ValueError) as e:
             differences.append("%s: %s" % (wanted["path"], e))
     differences += _hoststate.package_differences(p["packages"], _installed(module, p["packages"]))
     differences += _hoststate.unit_differences(p["units"], _units(module, [u["name"] for u in p["units"]]))
     differences += _hoststate.user_differences(p["users"], _user)
     differences += _hoststate.sysctl_differences(p["sysctls"], _sysctl)
+    if p["swap_off"]:
+        differences += _hoststate.swap_differences(_read("/proc/swaps") or "", _read("/etc/fstab"))
     module.exit_json(changed=False, differences=differences, matches=not differences)
 
 

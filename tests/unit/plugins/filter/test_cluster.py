@@ -1,5 +1,7 @@
 """Unit tests for the cluster filters (node summary, pod routes)."""
 
+import json
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -42,11 +44,18 @@ def test_node_summary_lines():
 def test_pod_routes_for_a_node_skip_itself_and_incomplete_nodes():
     assert cluster_pod_routes(NODES, "worker-1") == {
         "subnet": "10.244.2.0/24",
+        "ready": True,
         "routes": [{"dst": "10.244.0.0/24", "gateway": "10.0.0.21"}, {"dst": "10.244.1.0/24", "gateway": "10.0.0.51"}],
     }
     # a node that has no podCIDR yet still gets the routes to the others
     assert cluster_pod_routes(NODES, "late-1")["subnet"] is None
     assert len(cluster_pod_routes(NODES, "late-1")["routes"]) == 3
+
+
+def test_pod_routes_say_whether_the_node_is_ready_and_take_kubectl_output_as_is():
+    assert cluster_pod_routes(json.dumps(NODES), "late-1")["ready"] is True
+    assert cluster_pod_routes(NODES, "meta-1")["ready"] is False
+    assert cluster_pod_routes(NODES, "gone-1")["ready"] is False
 
 
 def test_present_routes_keep_only_gateway_routes_inside_the_pod_network():
@@ -66,6 +75,7 @@ def test_present_routes_keep_only_gateway_routes_inside_the_pod_network():
 
 @pytest.mark.parametrize("call", [
     lambda: cluster_node_summary("not json"),
+    lambda: cluster_pod_routes('"a string"', "x"),
     lambda: cluster_pod_routes(42, "x"),
     lambda: cluster_pod_routes_present({"dst": "x"}, "10.244.0.0/16"),
     lambda: cluster_pod_routes_present([], "10.244.0.0/33"),

@@ -22,6 +22,22 @@ def test_file_facts_of_a_file_a_directory_and_nothing(tmp_path):
     assert _hoststate.file_facts(str(tmp_path / "none")) == {"state": "absent"}
 
 
+def test_file_facts_hash_only_what_is_asked(tmp_path):
+    f = tmp_path / "kubelet"
+    f.write_bytes(b"ELF")
+    facts = _hoststate.file_facts(str(f), ["sha256"])
+    assert facts["sha256"] == hashlib.sha256(b"ELF").hexdigest()
+    assert "sha1" not in facts
+    assert "sha256" not in _hoststate.file_facts(str(f), [])
+
+
+def test_a_sha256_is_compared_like_a_sha1():
+    facts = dict(FACTS, sha256="ef" * 32)
+    assert _hoststate.file_differences({"path": "/usr/local/bin/kubelet", "sha256": "EF" * 32}, facts) == []
+    assert _hoststate.file_differences({"path": "/usr/local/bin/kubelet", "sha256": "01" * 32}, facts) == [
+        "/usr/local/bin/kubelet: content differs"]
+
+
 def test_a_link_is_not_followed(tmp_path):
     (tmp_path / "target").write_text("x")
     (tmp_path / "link").symlink_to(tmp_path / "target")
@@ -107,3 +123,19 @@ def test_users_missing_or_with_another_shell_or_home():
     assert _hoststate.user_differences(wanted, users.get) == [
         "user keepalived_script: shell /bin/bash, wanted /usr/sbin/nologin", "user nobody-here: missing"]
     assert _hoststate.user_differences([{"name": "keepalived_script", "home": "/nonexistent"}], users.get) == []
+
+
+SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+
+def test_swap_off_is_no_area_in_use_and_no_active_fstab_line():
+    fstab = "UUID=1 / ext4 defaults 0 1\n# /swapfile none swap sw 0 0\n"
+    assert _hoststate.swap_differences(SWAPS_HEADER, fstab) == []
+    assert _hoststate.swap_differences(SWAPS_HEADER, None) == []
+
+
+def test_swap_in_use_or_at_boot_is_named():
+    swaps = SWAPS_HEADER + "/swapfile                               file\t\t1048572\t\t0\t\t-2\n"
+    fstab = "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n"
+    assert _hoststate.swap_differences(swaps, fstab) == [
+        "swap: 1 area(s) in use", "/etc/fstab: a swap line is active"]
