@@ -196,11 +196,17 @@ def newest_commit(records: list[dict[str, Any]]) -> str | None:
     return records[-1].get("commit") if records else None
 
 
+def of_commit(record: dict[str, Any], commit: str) -> bool:
+    """Whether ``record`` was measured at ``commit``: a hash or its prefix, or several, comma-separated
+    (a series whose later N ran after a commit that does not change the earlier figures)."""
+    return any(part and str(record.get("commit") or "").startswith(part.strip()) for part in commit.split(","))
+
+
 def latest_per_n(records: list[dict[str, Any]], operation: str, commit: str | None) -> dict[int, dict[str, Any]]:
-    """For each N, the newest record of ``commit`` that measured ``operation``."""
+    """For each N, the newest record of ``commit`` (see of_commit) that measured ``operation``."""
     chosen: dict[int, dict[str, Any]] = {}
     for record in records:
-        if commit is not None and record.get("commit") != commit:
+        if commit is not None and not of_commit(record, commit):
             continue
         if (record.get("seconds") or {}).get(operation) is None:
             continue
@@ -696,7 +702,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="disk kept free under $QUORUM_LAB_HOME (default: a twentieth of its filesystem)")
     p.add_argument("--plan", action="store_true", help="print the series and why it ends there; run nothing")
     p.add_argument("--plot-only", action="store_true", help="redraw bench.png and print the fits from bench.json")
-    p.add_argument("--commit", help="with --plot-only: the commit whose figures to draw (default: the newest record's)")
+    p.add_argument("--commit", help="with --plot-only: the commit whose figures to draw, or several, comma-separated "
+                                    "(hashes or prefixes; default: the newest record's)")
     args = p.parse_args(argv)
     if args.results is None:
         args.results = config.lab_home() / "results"

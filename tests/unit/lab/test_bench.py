@@ -410,3 +410,12 @@ def test_an_interrupted_step_is_recorded_and_the_lab_taken_down(one):
     assert b.interrupted and rec["failed"] == "interrupted during rerun"
     assert "site" in rec["seconds"] and "rerun" not in rec["seconds"]
     assert b.runner.calls[-1][0] == "down"
+
+
+def test_figures_of_several_commits_by_prefix():
+    runs = [record(1, commit="aaaa1111", site=100.0), record(1, commit="bbbb2222", site=90.0),
+            record(30, commit="cccc3333", site=400.0), record(20, commit="dddd4444", site=300.0)]
+    assert bench.of_commit(runs[0], "aaaa") and not bench.of_commit(runs[0], "bbbb")
+    chosen = bench.latest_per_n(runs, "site", "bbbb2222, cccc")
+    assert {n: r["seconds"]["site"] for n, r in chosen.items()} == {1: 90.0, 30: 400.0}
+    assert bench.fits(runs, "bbbb,cccc")["operations"]["site"]["points"] == [[1.0, 90.0], [30.0, 400.0]]
