@@ -15,7 +15,7 @@ from ansible_collections.quorum.k8s.plugins.module_utils._removal import removal
 
 def _items(nodes):
     if isinstance(nodes, str):
-        # kubectl's output as is: parsing it here is much cheaper than from_json in a template, per host
+        # kubectl's output as is: the templates that call this once per host need no from_json first
         try:
             nodes = json.loads(nodes)
         except ValueError as exc:

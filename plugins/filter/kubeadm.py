@@ -42,7 +42,7 @@ def api_host(groups):
 def kube_node_pending(nodes, name, labels=None, taints=None):
     """What quorum.k8s.kube_node would change on Node ``name`` of a ``kubectl get nodes -o json``
     listing (its label and taint arguments); ``["unlisted"]`` when the listing lacks the node.
-    ``nodes`` may be kubectl's output as is: one parse here is much cheaper than from_json per host."""
+    ``nodes`` may be kubectl's output as is (no from_json in the template)."""
     if isinstance(nodes, str):
         try:
             nodes = json.loads(nodes)
