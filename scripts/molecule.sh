@@ -28,6 +28,9 @@ PY
 [ -n "$topology" ] || { echo "molecule.sh: molecule/${scenario}/molecule.yml sets no provisioner.env.QUORUM_LAB_TOPOLOGY" >&2; exit 2; }
 
 lab/lab build >/dev/null                   # image + apt mirror need the registries: outside the namespace
+# the OpenStack root needs the Debian mirror too; inside the namespace its build cannot always tell
+# where it is (where /proc/1/ns/net is not readable) and finds no way out
+[ "$topology" != openstack ] || lab/lab openstack build >/dev/null
 lab/lab inventory "$topology" >/dev/null   # Molecule links it before `create` runs
 ns="$(lab/lab netns)"
 eval "$(lab/lab env --ansible)"           # Mitogen's strategy unless QUORUM_LAB_MITOGEN=0 (lab/ansible_env.py)
