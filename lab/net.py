@@ -30,13 +30,25 @@ def inside(ns: str) -> bool:
 
 
 def in_host_netns() -> bool:
-    """True when this process shares PID 1's network namespace (where the registries are)."""
+    """True when this process shares PID 1's network namespace (where the registries are). Where
+    PID 1's cannot be read (some machines hide it), True unless it is one of the named namespaces
+    under /run/netns, which the lab's scripts create and which have no way out."""
     try:
         mine = os.stat("/proc/self/ns/net")
-        init = os.stat("/proc/1/ns/net")
     except OSError:
         return True
+    try:
+        init = os.stat("/proc/1/ns/net")
+    except OSError:
+        return not any(inside(entry.name) for entry in _named_netns())
     return (mine.st_dev, mine.st_ino) == (init.st_dev, init.st_ino)
+
+
+def _named_netns() -> list[Path]:
+    try:
+        return list(NETNS_DIR.iterdir())
+    except OSError:
+        return []
 
 
 def ns_cmd(ns: str, cmd: list[str]) -> list[str]:
