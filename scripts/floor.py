@@ -70,6 +70,7 @@ SYSCTLS = {"net.bridge.bridge-nf-call-iptables": 1, "net.bridge.bridge-nf-call-i
 WORKER_IMAGE_PREFIXES = ("registry.k8s.io/pause:", "registry.k8s.io/kube-proxy:", "registry.k8s.io/coredns/", "localhost/")
 KUBE_ROUTER_TEMPLATE = REPO / "roles" / "network" / "templates" / "kube-router.yaml.j2"
 KUBE_ROUTER_HEALTH_PORT = 20244
+API_PORT = 6443  # the lab inventory leaves quorum_api_port at its default
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
 MARK = "FLOOR"  # lines the scripts print: "FLOOR phase NAME EPOCH", "FLOOR ca-hash sha256:..."
 
@@ -171,12 +172,14 @@ def render_kube_router(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\{\{(.*?)\}\}", sub, template)
 
 
-def kube_router_values(service_cidr: str) -> dict[str, str]:
+def kube_router_values(service_cidr: str, vip: str, port: int) -> dict[str, str]:
     return {
         "ansible_managed": "rendered by scripts/floor.py",
         "network_kube_router_image": _kube_router_image(),
         "network_ip_masq | bool | lower": "false",
         "network_service_cidr": service_cidr,
+        "network_api_vip": vip,
+        "network_api_port": str(port),
         "network_kube_router_health_port": str(KUBE_ROUTER_HEALTH_PORT),
     }
 
@@ -702,12 +705,14 @@ class Floor(bench.Bench):
         workers = sorted((n for n in ips if n.startswith("worker-")), key=lambda n: int(n.split("-")[1]))
         version = kubernetes_version(self.home)
         mirror = self.home / "mirror"
+        kube_router = render_kube_router(KUBE_ROUTER_TEMPLATE.read_text(),
+                                         kube_router_values(config.SERVICE_CIDR, config.API_VIP, API_PORT))
         steps = plan(ips=ips, workers=workers, version=version, mirror=config.MIRROR_URL,
-                     cluster=f"lab-{self.instance}", vip=config.API_VIP, port=6443,
+                     cluster=f"lab-{self.instance}", vip=config.API_VIP, port=API_PORT,
                      pod_cidr=config.POD_CIDR, service_cidr=config.SERVICE_CIDR,
                      manifest=json.loads((mirror / "manifest.json").read_text()),
                      index=json.loads((mirror / "images" / "index.json").read_text()),
-                     kube_router_manifest=render_kube_router(KUBE_ROUTER_TEMPLATE.read_text(), kube_router_values(config.SERVICE_CIDR)))
+                     kube_router_manifest=kube_router)
         runner = StepRunner(self.paths, ips, log_dir / "floor")
         try:
             ok, wall = runner.run(steps)

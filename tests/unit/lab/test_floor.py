@@ -136,7 +136,8 @@ def test_kubelet_unit_and_drop_in_are_the_roles():
 
 
 def test_kube_router_manifest_is_the_network_roles():
-    text = floor.render_kube_router(floor.KUBE_ROUTER_TEMPLATE.read_text(), floor.kube_router_values("10.96.0.0/12"))
+    text = floor.render_kube_router(floor.KUBE_ROUTER_TEMPLATE.read_text(),
+                                    floor.kube_router_values("10.96.0.0/12", "10.231.0.250", 6443))
     assert "{{" not in text
     docs = [d for d in yaml.safe_load_all(text) if d]
     assert [d["kind"] for d in docs] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "DaemonSet"]
@@ -144,6 +145,8 @@ def test_kube_router_manifest_is_the_network_roles():
     assert container["image"] == "docker.io/cloudnativelabs/kube-router:v2.1.0"
     assert "--service-cluster-ip-range=10.96.0.0/12" in container["args"]
     assert "--enable-pod-egress=false" in container["args"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == ("10.231.0.250", "6443")
     with pytest.raises(KeyError, match="network_new_thing"):
         floor.render_kube_router("a: {{ network_new_thing }}", {})
 
