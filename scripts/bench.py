@@ -424,7 +424,8 @@ def disk_mib(path: Path) -> int | None:
 
 
 def ansible_settings(env: dict[str, str]) -> dict[str, Any]:
-    """The strategy (`lab exec` picks Mitogen's, lab/ansible_env.py) and forks the playbooks run with."""
+    """The strategy (`lab exec` picks Mitogen's, lab/ansible_env.py), forks and connection timeout the
+    playbooks run with."""
     import configparser
 
     from lab import ansible_env
@@ -433,7 +434,8 @@ def ansible_settings(env: dict[str, str]) -> dict[str, Any]:
     cfg.read(REPO / "ansible.cfg")
     forks = env.get("ANSIBLE_FORKS") or cfg.get("defaults", "forks", fallback="5")
     strategy = env.get("ANSIBLE_STRATEGY") or ansible_env.ansible_env(env).get("ANSIBLE_STRATEGY", "linear")
-    return {"forks": int(forks), "strategy": strategy}
+    timeout = env.get("ANSIBLE_TIMEOUT") or cfg.get("defaults", "timeout", fallback="10")
+    return {"forks": int(forks), "strategy": strategy, "timeout": int(timeout)}
 
 
 def git_commit() -> tuple[str, bool]:
@@ -541,6 +543,9 @@ class Bench:
             "ANSIBLE_FORCE_COLOR": "0",
             # ssh's control sockets are named after the address: every lab instance has the same ones
             "ANSIBLE_SSH_CONTROL_PATH_DIR": f"/tmp/quorum-ansible-cp-{self.instance}",
+            # From N = 30 the first task of a run starts 20 connections at once through the jump hosts
+            # on 2 cores that the idle cluster already loads; ansible.cfg's 60 s lost workers there.
+            "ANSIBLE_TIMEOUT": "180",
         }
 
     def playbook(self, name: str, inventory: Path, playbook: str, log_dir: Path, *extra: str) -> dict[str, Any]:
@@ -585,7 +590,7 @@ class Bench:
             "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": {"cpus": os.cpu_count(), "memory_total_mib": info["MemTotal"], "memory_available_mib": info["MemAvailable"],
                      "load1_before": load1},
-            "ansible": ansible_settings(self.env),
+            "ansible": ansible_settings({**self.env, **self.ansible_env()}),
             "seconds": {}, "changed": {}, "failed": None, "logs": str(log_dir),
             "memory_mib": {"host_used_before_up": info["MemTotal"] - info["MemAvailable"]},
         }

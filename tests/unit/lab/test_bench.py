@@ -378,6 +378,7 @@ def test_one_n_measures_each_operation_and_takes_the_lab_down(one, tmp_path):
     assert site[1][7] == str(work / "start.yml")
     assert site[2]["ANSIBLE_CONFIG"] == str(REPO / "ansible.cfg")
     assert site[2]["ANSIBLE_SSH_CONTROL_PATH_DIR"] == "/tmp/quorum-ansible-cp-bench-unit"
+    assert site[2]["ANSIBLE_TIMEOUT"] == "180" and rec["ansible"]["timeout"] == 180
     remove = calls[4][1]
     assert remove[7] == str(work / "added.yml") and remove[8:10] == ["-e", "remove_node=worker-4"]
     # the inventories: the first N workers, then all N+1, the frontends' jump kept
