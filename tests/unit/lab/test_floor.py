@@ -70,6 +70,30 @@ def test_ratio():
     assert floor.ratio(100.0, 0.0) is None
 
 
+class FakeHost:
+    """A load that falls by one per 5 s sleep, and a clock the sleeps move."""
+
+    def __init__(self, loads):
+        self.loads, self.now = list(loads), 0.0
+
+    def load(self):
+        return self.loads.pop(0) if self.loads else None
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize("loads, limit, waited", [
+    ([1.0], 2, 0.0),                   # at rest: no wait
+    ([11.5, 6.0, 3.1, 2.0], 2, 15.0),  # waits until the load is at the limit
+    ([9.0] * 100, 2, 300.0),           # never settles: stops at the bound
+    ([], 2, 0.0),                      # no load average to read: no wait
+])
+def test_settle_waits_for_the_load_to_fall_to_the_limit(loads, limit, waited):
+    host = FakeHost(loads)
+    assert floor.settle(limit, load=host.load, sleep=host.sleep, clock=lambda: host.now) == waited
+
+
 # ---------------------------------------------------------------- what the steps print
 
 def test_phases_run_to_the_next_mark_and_the_last_to_the_end():
