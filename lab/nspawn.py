@@ -200,7 +200,24 @@ def ensure_cgroups(instance: str, name: str) -> list[Path]:
                     if not (part / knob).read_text().strip():
                         (part / knob).write_text((part.parent / knob).read_text())
         made.append(path)
+    weigh_instance(instance)
     return made
+
+
+# The kernel weighs a cgroup like one process beside it: at the default 1024 shares the whole lab
+# weighed as much as one of the controller's processes, so while 20 Ansible forks ran, the
+# cluster's nodes shared about a twentieth of the CPU. Each node weighs one process instead.
+SHARES_PER_NODE = 1024
+MAX_SHARES = 262144
+
+
+def weigh_instance(instance: str) -> None:
+    """The instance's cpu.shares: SHARES_PER_NODE for each node cgroup in it (v1 cpu hierarchy)."""
+    top = CGROUP_FS / "cpu" / cgroup_path(instance, "x").lstrip("/").rsplit("/", 1)[0]
+    if not top.is_dir():
+        return
+    nodes = sum(1 for entry in top.iterdir() if entry.is_dir())
+    (top / "cpu.shares").write_text(f"{min(MAX_SHARES, SHARES_PER_NODE * max(1, nodes))}\n")
 
 
 def _instance_dirs(instance: str) -> list[Path]:

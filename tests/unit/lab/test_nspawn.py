@@ -71,7 +71,7 @@ def test_prepare_root_writes_the_identity(tmp_path):
 
 def test_cgroups_made_with_the_parents_cpus_and_removed(tmp_path, monkeypatch):
     fs = tmp_path / "cgroup"
-    for h in ("memory", "cpuset", "pids"):
+    for h in ("cpu", "memory", "cpuset", "pids"):
         (fs / h).mkdir(parents=True)
     (fs / "cpuset/cpuset.cpus").write_text("0-1\n")
     (fs / "cpuset/cpuset.mems").write_text("0\n")
@@ -88,14 +88,19 @@ def test_cgroups_made_with_the_parents_cpus_and_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(nspawn, "CGROUP_FS", fs)
     made = nspawn.ensure_cgroups("default", "cp-1")
     assert sorted(p.relative_to(fs).as_posix() for p in made) == [
-        "cpuset/quorum-lab-default/cp-1", "memory/quorum-lab-default/cp-1", "pids/quorum-lab-default/cp-1"]
+        "cpu/quorum-lab-default/cp-1", "cpuset/quorum-lab-default/cp-1", "memory/quorum-lab-default/cp-1",
+        "pids/quorum-lab-default/cp-1"]
     assert (fs / "cpuset/quorum-lab-default/cp-1/cpuset.cpus").read_text() == "0-1\n"
     assert (fs / "cpuset/quorum-lab-default/cpuset.mems").read_text() == "0\n"
+    assert (fs / "cpu/quorum-lab-default/cpu.shares").read_text() == "1024\n"
+    nspawn.ensure_cgroups("default", "worker-1")
+    assert (fs / "cpu/quorum-lab-default/cpu.shares").read_text() == "2048\n"  # each node weighs one process
     assert nspawn.cgroups_exist("default")
     for knob in fs.glob("cpuset/quorum-lab-default/**/cpuset.*"):
         knob.unlink()  # real cgroup files vanish with their directory
     for knob in fs.glob("cpuset/quorum-lab-default/cpuset.*"):
         knob.unlink()
+    (fs / "cpu/quorum-lab-default/cpu.shares").unlink()
     nspawn.remove_cgroups("default")
     assert not nspawn.cgroups_exist("default")
     assert (fs / "memory").is_dir()
