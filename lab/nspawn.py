@@ -46,7 +46,14 @@ KUBELET_HOST_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kern
 # Raised, never lowered: the nodes' systemd, containerd and kubelet all take inotify instances from
 # the host's per-user limit (128 by default); at 10 nodes a joining kubelet failed to start
 # cAdvisor ("inotify_init: too many open files") and exited in a loop.
-HOST_SYSCTL_MINIMUMS = {"fs/inotify/max_user_instances": 8192, "fs/inotify/max_user_watches": 524288}
+# The neighbour (ARP) table's limits are the initial namespace's and count every namespace's
+# entries: each node holds one per other node (kube-router routes pods via the nodes' addresses),
+# so n nodes need about n squared. At the default hard limit of 1024, with 36 nodes, the kernel
+# dropped new entries ("neighbor table overflow"): BGP sessions stayed down and site.yml's route
+# wait failed. 32768 holds the largest topology (155 nodes: about 24000).
+HOST_SYSCTL_MINIMUMS = {"fs/inotify/max_user_instances": 8192, "fs/inotify/max_user_watches": 524288,
+                        "net/ipv4/neigh/default/gc_thresh2": 16384,
+                        "net/ipv4/neigh/default/gc_thresh3": 32768}
 
 # Inventory variables of nodes that are containers (lab/inventory.py).
 INVENTORY_VARS: dict[str, Any] = {

@@ -119,7 +119,9 @@ def test_payload_is_the_child_of_nspawn():
 def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
     proc = tmp_path / "proc/sys"
     for key, value in {"vm/overcommit_memory": "0", "kernel/panic": "1", "kernel/panic_on_oops": "1",
-                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000"}.items():
+                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000",
+                       "net/ipv4/neigh/default/gc_thresh2": "512",
+                       "net/ipv4/neigh/default/gc_thresh3": "1024"}.items():
         (proc / key).parent.mkdir(parents=True, exist_ok=True)
         (proc / key).write_text(value + "\n")
     real_path = nspawn.Path
@@ -128,7 +130,10 @@ def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
     nspawn.set_host_sysctls(state)
     # inotify limits are raised, never lowered
     assert state["host_sysctls"] == {"vm/overcommit_memory": "0", "kernel/panic": "1",
-                                     "fs/inotify/max_user_instances": "128"}
+                                     "fs/inotify/max_user_instances": "128",
+                                     "net/ipv4/neigh/default/gc_thresh2": "512",
+                                     "net/ipv4/neigh/default/gc_thresh3": "1024"}
+    assert (proc / "net/ipv4/neigh/default/gc_thresh3").read_text() == "32768"
     assert (proc / "kernel/panic").read_text() == "10"
     assert (proc / "fs/inotify/max_user_instances").read_text() == "8192"
     assert (proc / "fs/inotify/max_user_watches").read_text().strip() == "1000000"
@@ -138,6 +143,7 @@ def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
     assert (proc / "vm/overcommit_memory").read_text() == "0"
     assert (proc / "kernel/panic").read_text() == "1"
     assert (proc / "fs/inotify/max_user_instances").read_text() == "128"
+    assert (proc / "net/ipv4/neigh/default/gc_thresh3").read_text() == "1024"
 
 
 def test_inventory_of_container_nodes_keeps_upstream_timings():
