@@ -212,8 +212,8 @@ def ensure_cgroups(instance: str, name: str) -> list[Path]:
 
 
 # The kernel weighs a cgroup like one process beside it: at the default 1024 shares the whole lab
-# weighed as much as one of the controller's processes, so while 20 Ansible forks ran, the
-# cluster's nodes shared about a twentieth of the CPU. Each node weighs one process instead.
+# weighed as much as one of the controller's processes, so with 20 busy Ansible forks the
+# cluster's nodes could get as little as a twentieth of the CPU. Each node weighs one process instead.
 SHARES_PER_NODE = 1024
 MAX_SHARES = 262144
 
