@@ -332,6 +332,9 @@ def set_host_sysctls(state: dict[str, Any]) -> None:
             log(f"host sysctl {key.replace('/', '.')} {old} -> {value} (restored by 'lab down')")
     for key, minimum in HOST_SYSCTL_MINIMUMS.items():
         path = Path("/proc/sys") / key
+        if not path.exists():  # the neighbour limits exist in the host's network namespace only
+            log(f"host sysctl {key.replace('/', '.')} left alone: not in this network namespace")
+            continue
         old = path.read_text().strip()
         if int(old) < minimum:
             saved.setdefault(key, old)

@@ -146,6 +146,21 @@ def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
     assert (proc / "net/ipv4/neigh/default/gc_thresh3").read_text() == "1024"
 
 
+def test_host_sysctls_outside_the_hosts_network_namespace(tmp_path, monkeypatch):
+    # Molecule runs `lab up` inside the lab's namespace, where net/ipv4/neigh/default is absent
+    proc = tmp_path / "proc/sys"
+    for key, value in {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1",
+                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000"}.items():
+        (proc / key).parent.mkdir(parents=True, exist_ok=True)
+        (proc / key).write_text(value + "\n")
+    real_path = nspawn.Path
+    monkeypatch.setattr(nspawn, "Path", lambda p, *rest: real_path(str(p).replace("/proc/sys", str(proc), 1), *rest))
+    state = {}
+    nspawn.set_host_sysctls(state)
+    assert state["host_sysctls"] == {"fs/inotify/max_user_instances": "128"}
+    assert not (proc / "net").exists()
+
+
 def test_inventory_of_container_nodes_keeps_upstream_timings():
     nodes = topology.nodes("stacked", env={})
     inv = inventory.build("stacked", nodes, ssh_key=Path("/k"), ca_cert=Path("/c"), instance="default", backend="nspawn")
