@@ -116,16 +116,22 @@ def test_payload_is_the_child_of_nspawn():
     assert nspawn.power_cut_pid(2**22 + 7) is None
 
 
-def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
+def fake_proc_sys(tmp_path, monkeypatch, values):
+    """A /proc/sys holding ``values`` under tmp_path, which nspawn's Path reads and writes instead."""
     proc = tmp_path / "proc/sys"
-    for key, value in {"vm/overcommit_memory": "0", "kernel/panic": "1", "kernel/panic_on_oops": "1",
-                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000",
-                       "net/ipv4/neigh/default/gc_thresh2": "512",
-                       "net/ipv4/neigh/default/gc_thresh3": "1024"}.items():
+    for key, value in values.items():
         (proc / key).parent.mkdir(parents=True, exist_ok=True)
         (proc / key).write_text(value + "\n")
     real_path = nspawn.Path
     monkeypatch.setattr(nspawn, "Path", lambda p, *rest: real_path(str(p).replace("/proc/sys", str(proc), 1), *rest))
+    return proc
+
+
+def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
+    proc = fake_proc_sys(tmp_path, monkeypatch, {
+        "vm/overcommit_memory": "0", "kernel/panic": "1", "kernel/panic_on_oops": "1",
+        "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000",
+        "net/ipv4/neigh/default/gc_thresh2": "512", "net/ipv4/neigh/default/gc_thresh3": "1024"})
     state = {}
     nspawn.set_host_sysctls(state)
     # inotify limits are raised, never lowered
@@ -148,13 +154,9 @@ def test_host_sysctls_set_once_and_restored(tmp_path, monkeypatch):
 
 def test_host_sysctls_outside_the_hosts_network_namespace(tmp_path, monkeypatch):
     # Molecule runs `lab up` inside the lab's namespace, where net/ipv4/neigh/default is absent
-    proc = tmp_path / "proc/sys"
-    for key, value in {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1",
-                       "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000"}.items():
-        (proc / key).parent.mkdir(parents=True, exist_ok=True)
-        (proc / key).write_text(value + "\n")
-    real_path = nspawn.Path
-    monkeypatch.setattr(nspawn, "Path", lambda p, *rest: real_path(str(p).replace("/proc/sys", str(proc), 1), *rest))
+    proc = fake_proc_sys(tmp_path, monkeypatch, {
+        "vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1",
+        "fs/inotify/max_user_instances": "128", "fs/inotify/max_user_watches": "1000000"})
     state = {}
     nspawn.set_host_sysctls(state)
     assert state["host_sysctls"] == {"fs/inotify/max_user_instances": "128"}
