@@ -183,6 +183,29 @@ class Cluster:
         return EtcdClient(endpoints or self.endpoints(), ca_cert=self.pki.ca, client_cert=self.pki.cert,
                           client_key=self.pki.key, timeout=3)
 
+    def kill(self, name, timeout=30):
+        """Kill one member and wait until the others agree on a leader among themselves.
+
+        Killing the leader starts an election: until it ends (election timeout 1 s, more on a
+        loaded host) the survivors report no leader, which the modules rightly call unhealthy.
+        """
+        from ansible_collections.quorum.k8s.plugins.module_utils._etcd.errors import EtcdAPIError, EtcdConnectionError
+        dead = next(m for m in self.members if m.name == name)
+        dead.kill()
+        live = [m for m in self.members if m is not dead]
+        client = self.client([m.client_url for m in live])
+
+        def settled():
+            try:
+                st = [client.status(m.client_url) for m in live]
+            except (EtcdConnectionError, EtcdAPIError):  # a member mid-election may not answer
+                return False
+            ids = set(s["member_id"] for s in st)
+            return all(s["leader"] in ids for s in st)
+
+        wait_for(settled, timeout, 0.2)
+        return dead
+
     def wait_healthy(self, timeout=60):
         from ansible_collections.quorum.k8s.plugins.module_utils._etcd.member import wait_healthy
         return wait_healthy(self.client(), timeout, 2)

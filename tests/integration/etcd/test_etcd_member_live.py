@@ -110,7 +110,7 @@ def test_remove_check_then_real_then_idempotent(cluster, module):
 
 def test_quorum_guard_refuses_removal_and_addition(cluster, module):
     client = cluster.client()
-    cluster.members[2].kill()  # m3 dead: m1 and m2 still hold quorum (2 of 3)
+    cluster.kill("m3")  # m3 dead: m1 and m2 still hold quorum (2 of 3)
     live = cluster.pki.conn(cluster.endpoints("m1", "m2"))
 
     # removing a healthy member would leave m1 + dead m3: 1 healthy of 2, quorum 2
@@ -132,8 +132,7 @@ def test_quorum_guard_refuses_removal_and_addition(cluster, module):
 
 
 def test_replace_dead_member(cluster, module):
-    dead = cluster.members[2]
-    dead.kill()
+    cluster.kill("m3")
     live = cluster.pki.conn(cluster.endpoints("m1", "m2"))
     m4 = cluster.spare("m4")
 
