@@ -204,7 +204,6 @@ class Cluster:
             return all(s["leader"] in ids for s in st)
 
         wait_for(settled, timeout, 0.2)
-        return dead
 
     def wait_healthy(self, timeout=60):
         from ansible_collections.quorum.k8s.plugins.module_utils._etcd.member import wait_healthy
